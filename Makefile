@@ -1,0 +1,53 @@
+# Quick start: `make demo` (synthetic company, offline) and `make test`. Both create .venv when it is
+# missing or older than pyproject.toml, using the first Python 3.11–3.13 found.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: demo test test-all lint dev check docs bench clean
+
+$(STAMP): pyproject.toml
+	@set -e; \
+	if [ ! -x "$(PY)" ] || ! $(PY) -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 13)))' 2>/dev/null; then \
+	  PYBIN=""; \
+	  for c in python3.13 python3.12 python3.11 python3; do \
+	    if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 13)))' 2>/dev/null; then PYBIN=$$c; break; fi; \
+	  done; \
+	  if [ -z "$$PYBIN" ]; then echo "make: no Python 3.11-3.13 found on PATH (tokencomp needs one)" >&2; exit 1; fi; \
+	  rm -rf $(VENV); $$PYBIN -m venv $(VENV) || { echo "make: could not create $(VENV) with $$PYBIN (is the venv module installed?)" >&2; exit 1; }; \
+	fi; \
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored: it is neither' >&2 || true; \
+	$(PY) -c 'import dagster, duckdb, polars, pytest' 2>/dev/null || { echo "make: installing tokencomp into $(VENV) failed (see pip output above)" >&2; exit 1; }; \
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## synthetic company, whole pipeline, offline
+	$(VENV)/bin/tokencomp demo
+
+test: $(STAMP)  ## the fast suite (slow suites are marked and run by .ci/run)
+	$(VENV)/bin/pytest -q -m "not slow"
+
+test-all: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+check: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the code location loads
+	$(VENV)/bin/dg check defs
+
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:3000 with this instance
+	$(VENV)/bin/dg dev -h 127.0.0.1 -p 3000
+
+docs: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse COMMENTs
+	$(PY) -m pipelines.docs docs/data-dictionary.md
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .dagster data .pytest_cache .ruff_cache

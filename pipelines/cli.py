@@ -1,0 +1,404 @@
+"""`tokencomp`: the command line for the nightly pipeline, the demo company and status.
+
+Exit codes (DESIGN): 0 done; 1 bad usage or input; 2 provider or IO failure after retries;
+3 a blocking check stopped downstream assets. Every failure ends with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import NoReturn
+
+import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines.config import ConfigError, Settings, load_settings
+from pipelines.reference import KINDS, LATER_KINDS, ReferenceError, load_reference
+
+EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class CliError(Exception):
+    """A failure reported as one line on stderr with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with DESIGN's exit code for bad usage (1, not argparse's 2) and a one-line error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _yesterday() -> date:
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(Path(args.config) if args.config else None, data_dir=args.data_dir)
+
+
+def _usd(value: Decimal | None) -> str:
+    return f"${(value or Decimal(0)).quantize(Decimal('0.01')):,}"
+
+
+# --- commands -------------------------------------------------------------------------------------------
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """List the source ids this build can ingest, one a line."""
+    from transforms.sources import PARSERS
+
+    for source in sorted(PARSERS):
+        print(source)
+    return EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Land files of one source into raw/ (or quarantine/), one line per file."""
+    from pipelines.ingest import ingest
+    from transforms.sources import PARSERS
+
+    if args.source not in PARSERS:
+        raise CliError(f"unknown source {args.source!r}; run `tokencomp sources` for the list")
+    settings = _settings(args)
+    try:
+        outcomes = ingest(settings, args.source, [Path(p) for p in args.paths])
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    for o in outcomes:
+        out.print(o.line(), markup=False)
+    bad = [o for o in outcomes if o.status == "quarantined"]
+    if bad:
+        raise CliError(f"{len(bad)} of {len(outcomes)} file(s) quarantined; see {settings.quarantine}")
+    return EXIT_OK
+
+
+def cmd_reference_load(args: argparse.Namespace) -> int:
+    """Validate and store a reference file (roster, aliases, scopes, salaries)."""
+    settings = _settings(args)
+    try:
+        rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
+    except ReferenceError as exc:
+        raise CliError(str(exc)) from exc
+    out.print(f"loaded {args.kind}: {rows} rows → {settings.reference / (args.kind + '.parquet')}")
+    return EXIT_OK
+
+
+def _window(args: argparse.Namespace) -> tuple[date, date]:
+    if args.date and (args.date_from or args.date_to):
+        raise CliError("use either --date or --from/--to, not both")
+    if args.date:
+        return args.date, args.date
+    if args.date_from or args.date_to:
+        if not (args.date_from and args.date_to):
+            raise CliError("--from and --to go together")
+        if args.date_from > args.date_to:
+            raise CliError(f"--from {args.date_from} is after --to {args.date_to}")
+        return args.date_from, args.date_to
+    day = _yesterday()
+    return day, day
+
+
+def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
+    from pipelines.runner import run_nightly
+
+    if start < settings.first_partition_date:
+        raise CliError(f"{start} is before the first partition date {settings.first_partition_date}")
+    with err.status(f"running the nightly job for {start} … {end} through Dagster"):
+        outcome = run_nightly(
+            start,
+            end,
+            config_path=Path(args.config) if args.config else None,
+            data_dir=settings.data_dir,
+            landed_at=landed_at,
+        )
+    if not outcome.success:
+        raise CliError(
+            f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
+        )
+    err.print(f"run {outcome.run_id[:8]} succeeded ({start} … {end})")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Materialize the nightly job for a day or a range, in process, through Dagster."""
+    settings = _settings(args)
+    start, end = _window(args)
+    return _run(settings, args, start, end, None)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate the synthetic company into landing/, run the whole pipeline, print the summary."""
+    from pipelines.demo import generate
+
+    settings = _settings(args)
+    end = args.end or _yesterday()
+    start = end - timedelta(days=args.days - 1)
+    if args.engineers < 1 or args.days < 1:
+        raise CliError("--engineers and --days must be at least 1")
+    _reset_demo_data(settings)
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        truth = generate(
+            settings.landing, engineers=args.engineers, days=args.days, end=end, seed=args.seed, progress=tick
+        )
+    err.print(f"demo company written to {settings.landing} (ground truth: {truth.path})")
+    # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
+    landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
+    code = _run(settings, args, start, end, landed_at)
+    _print_summary(settings)
+    return code
+
+
+def _reset_demo_data(settings: Settings) -> None:
+    """Start the demo from an empty data dir, but never wipe one that holds real (non-demo) data."""
+    data = settings.data_dir
+    marker = data / "demo" / "truth.json"
+    used = [p for p in ("landing", "raw", "lake", "reference", "quarantine") if (data / p).exists()]
+    if used and not marker.exists():
+        raise CliError(f"{data} already holds non-demo data ({', '.join(used)}); run the demo with --data-dir DIR")
+    for part in ("landing", "raw", "lake", "reference", "quarantine", "demo", "_build"):
+        shutil.rmtree(data / part, ignore_errors=True)
+    settings.warehouse_path.unlink(missing_ok=True)
+
+
+def _print_summary(settings: Settings) -> None:
+    from warehouse.report import query
+
+    wh = settings.warehouse_path
+    providers = query(wh, "providers")
+    table = Table(title="Spend per provider (list cost of metered tokens) and billed")
+    for col in ("provider", "spend (list)", "unattributed", "billed"):
+        table.add_column(col, justify="left" if col == "provider" else "right")
+    for r in providers.iter_rows(named=True):
+        table.add_row(r["provider"], _usd(r["spend_usd"]), _usd(r["unattributed_usd"]), _usd(r["billed_usd"]))
+    out.print(table)
+
+    top = query(wh, "top_engineers", {"limit": 10})
+    table = Table(title="Top 10 engineers by token spend")
+    for col in ("engineer", "team", "level", "location", "spend", "annualized", "band base p50", "share of base"):
+        table.add_column(
+            col, justify="right" if col in {"spend", "annualized", "band base p50", "share of base"} else "left"
+        )
+    for r in top.iter_rows(named=True):
+        base = f"${r['band_base_p50']:,}" if r["band_base_p50"] is not None else "no band"
+        share = f"{float(r['share_of_base']):.1%}" if r["share_of_base"] is not None else "-"
+        table.add_row(
+            f"{r['name']} ({r['engineer_id']})",
+            r["team"],
+            r["level"],
+            r["location"],
+            _usd(r["spend_usd"]),
+            _usd(r["annualized_usd"]),
+            base,
+            share,
+        )
+    out.print(table)
+
+    attribution = query(wh, "attribution").row(0, named=True)
+    total, unattributed = attribution["spend_usd"], attribution["unattributed_usd"]
+    share = (unattributed / total) if total else Decimal(0)
+    out.print(
+        f"Unattributed: {_usd(unattributed)} of {_usd(total)} spend ({float(share):.1%}), "
+        f"{attribution['unattributed_principals']} principal(s) without an alias"
+    )
+    out.print(f"Warehouse: {wh}  (open read-only: duckdb -readonly {wh})")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Freshness per source, last runs, unattributed share, unpriced models, quarantined files."""
+    from pipelines.ingest import read_manifest
+
+    settings = _settings(args)
+    manifest = read_manifest(settings)
+    table = Table(title=f"Sources ({settings.data_dir})")
+    for col in ("source", "role", "files", "last landed", "data through", "lines rejected"):
+        table.add_column(col, no_wrap=True)
+    from transforms.sources import PARSERS
+
+    for source in sorted(PARSERS):
+        rows = manifest.filter(pl.col("source") == source)
+        enabled = source in settings.enabled_sources
+        if rows.height == 0:
+            table.add_row(source, settings.role_of(source), "0", "never" if enabled else "disabled", "-", "-")
+            continue
+        table.add_row(
+            source,
+            settings.role_of(source),
+            str(rows.height),
+            rows["landed_at"].max().strftime("%Y-%m-%d %H:%M UTC"),  # type: ignore[union-attr]
+            str(rows["max_date"].max()),
+            str(rows["rejected"].sum()),
+        )
+    out.print(table)
+    qlog = settings.quarantine / "quarantine.jsonl"
+    quarantined = sum(1 for _ in qlog.open()) if qlog.exists() else 0
+    out.print(f"Quarantined files: {quarantined}" + (f" (see {qlog})" if quarantined else ""))
+    _print_runs()
+    if settings.warehouse_path.exists():
+        from warehouse.report import query
+
+        a = query(settings.warehouse_path, "attribution").row(0, named=True)
+        share = a["unattributed_usd"] / a["spend_usd"] if a["spend_usd"] else Decimal(0)
+        out.print(f"Unattributed share: {float(share):.1%} ({_usd(a['unattributed_usd'])} of {_usd(a['spend_usd'])})")
+        unpriced = query(settings.warehouse_path, "unpriced")
+        if unpriced.height:
+            out.print(
+                "Unpriced models (flagged, not priced at $0): "
+                + ", ".join(f"{r['provider']}/{r['model']}" for r in unpriced.iter_rows(named=True))
+            )
+        else:
+            out.print("Unpriced models: none")
+    else:
+        out.print("Warehouse: not built yet (run `tokencomp run` or `tokencomp demo`)")
+    return EXIT_OK
+
+
+def _print_runs() -> None:
+    from pipelines.runner import dagster_instance
+
+    instance = dagster_instance()
+    runs = instance.get_runs(limit=5)
+    if not runs:
+        out.print("Last runs: none")
+        return
+    table = Table(title="Last runs")
+    for col in ("run", "job", "status", "window"):
+        table.add_column(col)
+    for run in runs:
+        window = (
+            f"{run.tags.get('dagster/asset_partition_range_start', '')} … "
+            f"{run.tags.get('dagster/asset_partition_range_end', '')}"
+        )
+        table.add_row(run.run_id[:8], run.job_name, run.status.value, window)
+    out.print(table)
+
+
+# --- parser ------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree; `tokencomp COMMAND --help` documents each command."""
+    parser = _Parser(
+        prog="tokencomp",
+        description="Per-engineer AI token spend next to salary bands: ingest provider exports, build the "
+        "lake and the DuckDB warehouse, report.",
+        epilog="Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed.",
+    )
+    parser.add_argument("--config", help="config file (default: $TOKENCOMP_CONFIG or ./tokencomp.toml)")
+    parser.add_argument("--data-dir", help="data folder (default: paths.data_dir from config, ./data)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "demo",
+        help="generate a synthetic company and run the whole pipeline on it, offline",
+        description="Write a synthetic company (roster, salaries, provider exports in their real "
+        "formats) into landing/, run the nightly job over its window through Dagster, print a summary."
+        " Deterministic for (seed, end date).",
+    )
+    p.add_argument("--engineers", type=int, default=200, help="number of engineers (default 200)")
+    p.add_argument("--days", type=int, default=90, help="days of usage (default 90)")
+    p.add_argument("--end", type=_date, help="last day of usage, YYYY-MM-DD (default: yesterday, UTC)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sources", help="list the source ids, one a line")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser(
+        "ingest",
+        help="land files of one source into raw/ (or quarantine/)",
+        description="Validate and land files of SOURCE. Prints one line per file. For "
+        "claude_code_logs, PATH is a folder of engineer folders named by email, or one such folder.",
+    )
+    p.add_argument("source", metavar="SOURCE", help="source id (see `tokencomp sources`)")
+    p.add_argument("paths", metavar="PATH", nargs="+", help="files or folders")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "run",
+        help="run the nightly job for a day or a range, in process, through Dagster",
+        description="Ingest landing/, rebuild the lake for the billing days given, build and publish "
+        "the warehouse. Default: yesterday (UTC).",
+    )
+    p.add_argument("--date", type=_date, help="one billing day, YYYY-MM-DD")
+    p.add_argument("--from", dest="date_from", type=_date, help="first billing day of a range")
+    p.add_argument("--to", dest="date_to", type=_date, help="last billing day of a range (inclusive)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("reference", help="load reference data (roster, aliases, scopes, salaries)")
+    rsub = p.add_subparsers(dest="reference_command", required=True, metavar="ACTION", parser_class=_Parser)
+    load = rsub.add_parser(
+        "load",
+        help="validate and store a reference file",
+        description="Validate CSV file(s) of KIND and replace the stored reference. "
+        f"KIND is one of: {', '.join(KINDS)} ({', '.join(LATER_KINDS)} arrive with the cost engine).",
+    )
+    load.add_argument("kind", metavar="KIND", help=", ".join(KINDS))
+    load.add_argument("paths", metavar="PATH", nargs="+", help="CSV file(s) or folder(s)")
+    load.set_defaults(func=cmd_reference_load)
+
+    p = sub.add_parser("status", help="freshness per source, last runs, unattributed share, unpriced models")
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tokencomp` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for console in (out, err):
+        if not console.is_terminal:  # logs and pipes: keep tables whole rather than 80 columns wide
+            console.width = max(console.width, 160)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        err.print(f"tokencomp: {exc}", markup=False)
+        return exc.code
+    except ConfigError as exc:
+        err.print(f"tokencomp: {exc}", markup=False)
+        return EXIT_INPUT
+    except OSError as exc:
+        err.print(f"tokencomp: {exc}", markup=False)
+        return EXIT_IO
+    except KeyboardInterrupt:
+        err.print("tokencomp: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Configuration: packaged defaults, overridden by ./tokencomp.toml or $TOKENCOMP_CONFIG.
+
+Zero config works. Paths resolve against the current directory so `tokencomp` runs anywhere and keeps
+its data in ./data. Secrets are never read from config, only from environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+CONFIG_ENV = "TOKENCOMP_CONFIG"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or inconsistent (exit code 1)."""
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one process: where data lives and how sources play their spend roles."""
+
+    data_dir: Path
+    first_partition_date: date
+    timezone: str
+    enabled_sources: tuple[str, ...]
+    max_rejected_share: float
+    roles: dict[str, dict[str, str]]
+    benchmark_company: str
+
+    @property
+    def landing(self) -> Path:
+        """The inbox: one folder per source id (and per reference kind)."""
+        return self.data_dir / "landing"
+
+    @property
+    def raw(self) -> Path:
+        """Immutable accepted deliveries, named by sha256, plus the append-only manifest."""
+        return self.data_dir / "raw"
+
+    @property
+    def quarantine(self) -> Path:
+        """Files that could not be read, each with a reason."""
+        return self.data_dir / "quarantine"
+
+    @property
+    def lake(self) -> Path:
+        """Canonical Parquet, hive-partitioned by billing_date."""
+        return self.data_dir / "lake"
+
+    @property
+    def reference(self) -> Path:
+        """Validated roster, aliases, scopes and salary files."""
+        return self.data_dir / "reference"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The published finance warehouse (full view)."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def build_dir(self) -> Path:
+        """Scratch space where the next warehouse is built before `os.replace` publishes it."""
+        return self.data_dir / "_build"
+
+    def role_of(self, source: str) -> str:
+        """`billed`, `metered` or `observational` for a source, from the per-provider config."""
+        for roles in self.roles.values():
+            if roles.get("billed") == source:
+                return "billed"
+            if roles.get("metered") == source:
+                return "metered"
+        return "observational"
+
+
+def load_settings(path: Path | None = None, data_dir: str | Path | None = None) -> Settings:
+    """Read packaged defaults, then the override file: `path`, $TOKENCOMP_CONFIG or ./tokencomp.toml.
+
+    `data_dir` (the CLI's --data-dir) overrides `paths.data_dir`.
+    """
+    raw: dict[str, Any] = tomllib.loads(files("pipelines").joinpath("default_config.toml").read_text())
+    override = path or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else Path("tokencomp.toml"))
+    if path is not None or os.environ.get(CONFIG_ENV) or override.exists():
+        try:
+            raw = _merge(raw, tomllib.loads(override.read_text()))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {override}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{override}: {exc}") from exc
+    try:
+        pipeline = raw["pipeline"]
+        ZoneInfo(pipeline["timezone"])
+        settings = Settings(
+            data_dir=Path(data_dir or raw["paths"]["data_dir"]).expanduser().resolve(),
+            first_partition_date=date.fromisoformat(str(pipeline["first_partition_date"])),
+            timezone=pipeline["timezone"],
+            enabled_sources=tuple(pipeline["enabled_sources"]),
+            max_rejected_share=float(pipeline["max_rejected_share"]),
+            roles={provider: dict(r) for provider, r in raw["roles"].items()},
+            benchmark_company=raw["bands"]["benchmark_company"],
+        )
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
+    return settings

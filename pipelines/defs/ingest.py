@@ -1,0 +1,71 @@
+"""Ingest layer: landing/<source>/ → raw/ (by sha256, with manifest) or quarantine/, and reference data."""
+
+import dagster as dg
+
+from pipelines.defs.resources import TokencompResource
+from pipelines.ingest import sweep_landing
+from pipelines.reference import KINDS, load_reference
+from transforms.sources import PARSERS
+
+
+def raw_asset(source: str) -> dg.AssetsDefinition:
+    """Build the asset that sweeps one source's landing folder into raw/."""
+
+    @dg.asset(
+        key=["raw", source],
+        group_name="ingest",
+        kinds={"python", "file"},
+        owners=["team:data-platform"],
+        tags={"source": source},
+        description=(
+            f"Accepted {source} deliveries: every file dropped in landing/{source}/ is validated by its parser and "
+            "kept byte for byte in raw/ (named by sha256, listed in the manifest) or quarantined with a reason."
+        ),
+    )
+    def _raw(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
+        settings = tokencomp.settings()
+        if source not in settings.enabled_sources:
+            context.log.warning(f"{source} is not in pipeline.enabled_sources; skipped")
+            return dg.MaterializeResult(metadata={"skipped": True})
+        outcomes = sweep_landing(settings, source, landed_at=tokencomp.landed_at_time())
+        counts = {
+            status: sum(o.status == status for o in outcomes) for status in ("landed", "duplicate", "quarantined")
+        }
+        for o in outcomes:
+            if o.status == "quarantined":
+                context.log.warning(o.line())
+        return dg.MaterializeResult(
+            metadata={
+                **{f"files_{k}": v for k, v in counts.items()},
+                "lines_parsed": sum(o.parsed for o in outcomes),
+                "lines_loaded": sum(o.loaded for o in outcomes),
+                "lines_rejected": sum(o.rejected for o in outcomes),
+            }
+        )
+
+    return _raw
+
+
+@dg.asset(
+    key=["reference", "files"],
+    group_name="ingest",
+    kinds={"python", "parquet"},
+    owners=["team:data-platform"],
+    description=(
+        "Roster, aliases, scopes and salary submissions: CSVs dropped in landing/<kind>/ are validated and stored "
+        "in reference/ (who is who, which workspace is whose, and what the market pays)."
+    ),
+)
+def reference_files(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
+    """Load each reference kind found in landing/ into reference/."""
+    settings = tokencomp.settings()
+    loaded: dict[str, int] = {}
+    for kind in KINDS:
+        folder = settings.landing / kind
+        if folder.is_dir() and any(folder.rglob("*.csv")):
+            loaded[kind] = load_reference(settings, kind, [folder])
+            context.log.info(f"reference {kind}: {loaded[kind]} rows")
+    return dg.MaterializeResult(metadata={f"{k}_rows": v for k, v in loaded.items()})
+
+
+RAW_ASSETS = [raw_asset(source) for source in sorted(PARSERS)]

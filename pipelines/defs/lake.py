@@ -1,0 +1,75 @@
+"""Lake layer: canonical usage Parquet, one partition per billing day, plus its blocking checks."""
+
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+
+from pipelines.defs.ingest import RAW_ASSETS
+from pipelines.defs.partitions import billing_days
+from pipelines.defs.resources import TokencompResource
+from pipelines.lake import build_window, read_lake
+
+PARTITIONS = billing_days()
+
+
+def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> tuple[date, date]:
+    """The inclusive [first, last] billing days this run materializes."""
+    tw = context.partition_time_window if isinstance(context, dg.AssetExecutionContext) else None
+    if tw is None:
+        raise dg.Failure("lake/usage is partitioned: run it for a date or a date range")
+    return tw.start.date(), (tw.end - timedelta(days=1)).date()
+
+
+@dg.asset(
+    key=["lake", "usage"],
+    group_name="lake",
+    kinds={"polars", "parquet"},
+    owners=["team:data-platform"],
+    partitions_def=PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[a.key for a in RAW_ASSETS],
+    description=(
+        "Canonical usage and billing rows of every source, one row per natural key, tokens in non-overlapping "
+        "columns and money in exact decimals, list-priced at the prices of their day. Rewritten per billing day."
+    ),
+)
+def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
+    """Rebuild the days of this run from raw/ and the manifest."""
+    start, end = window(context)
+    report = build_window(tokencomp.settings(), start, end)
+    context.log.info(
+        f"lake/usage {start}..{end}: {report.rows} rows, {report.partitions_written} partitions written, "
+        f"{report.rejected_lines} rejected lines"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": report.rows,
+            "rows_by_source": report.rows_by_source,
+            "partitions_written": report.partitions_written,
+            "partitions_removed": report.partitions_removed,
+            "rejected_lines": report.rejected_lines,
+            "unpriced_rows": report.unpriced_rows,
+        }
+    )
+
+
+@dg.asset_check(asset=lake_usage, blocking=True, description="No negative token counts reach the lake.")
+def lake_usage_tokens_non_negative(tokencomp: TokencompResource) -> dg.AssetCheckResult:
+    """Blocking: a negative token count means a parser or a source is wrong; nothing downstream may use it."""
+    settings = tokencomp.settings()
+    token_cols = [
+        "uncached_input_tokens",
+        "cache_read_tokens",
+        "cache_write_5m_tokens",
+        "cache_write_1h_tokens",
+        "output_tokens",
+    ]
+    bad = (
+        read_lake(settings)
+        .filter(pl.any_horizontal(pl.col(c) < 0 for c in token_cols))
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    return dg.AssetCheckResult(passed=bad == 0, metadata={"negative_rows": bad})

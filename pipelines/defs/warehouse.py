@@ -1,0 +1,58 @@
+"""Warehouse layer: core.* and mart.* in data/warehouse.duckdb, built aside and published atomically."""
+
+import dagster as dg
+import duckdb
+
+from pipelines.defs.ingest import reference_files
+from pipelines.defs.lake import lake_usage
+from pipelines.defs.resources import TokencompResource
+from pipelines.warehouse import build_and_publish
+from warehouse.build import TieOutError
+
+
+@dg.asset(
+    key=["warehouse", "duckdb"],
+    group_name="warehouse",
+    kinds={"duckdb", "sql"},
+    owners=["team:data-platform"],
+    pool="duckdb_warehouse",
+    deps=[lake_usage, reference_files],
+    description=(
+        "The finance warehouse (data/warehouse.duckdb): engineers, bands, usage, spend and the per-engineer "
+        "monthly mart. Analysts and finance only ever see a complete build: it is published with os.replace "
+        "after it ties out to the lake."
+    ),
+)
+def warehouse_duckdb(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
+    """Build every SQL model, check the tie-out to the lake, publish."""
+    settings = tokencomp.settings()
+    try:
+        report = build_and_publish(settings)
+    except TieOutError as exc:
+        raise dg.Failure(str(exc)) from exc
+    context.log.info(f"published {settings.warehouse_path} ({len(report.tables)} tables)")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(settings.warehouse_path)),
+            "tables": {k: int(v) for k, v in report.tables.items()},
+            "lake_list_usd": str(report.lake_list_usd),
+            "lake_billed_usd": str(report.lake_billed_usd),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=warehouse_duckdb,
+    blocking=True,
+    description="The published file opens read-only and every mart engineer row has a roster engineer.",
+)
+def warehouse_readable(tokencomp: TokencompResource) -> dg.AssetCheckResult:
+    """Blocking: analysts must be able to open what was published, and the mart must not invent engineers."""
+    settings = tokencomp.settings()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        orphans = int(
+            con.sql("select count(*) from mart.engineer_monthly m anti join core.dim_engineer e using (engineer_id)")
+            .pl()
+            .item()
+        )
+    return dg.AssetCheckResult(passed=orphans == 0, metadata={"orphan_engineers": orphans})

@@ -1,0 +1,98 @@
+"""Run the nightly job in process, through Dagster, against the project's Dagster instance.
+
+`tokencomp run` and `tokencomp demo` both come here, so a CLI run is recorded in the same instance
+(`./.dagster` unless DAGSTER_HOME says otherwise) that `dg dev` shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib.resources import files
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.defs.resources import TokencompResource
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended: success, which steps failed, and which blocking checks stopped downstream."""
+
+    run_id: str
+    success: bool
+    failed_steps: tuple[str, ...]
+    failed_checks: tuple[str, ...]
+    error: str
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN exit codes: 0 done, 3 a blocking check stopped downstream, 2 a provider/IO failure."""
+        if self.success:
+            return 0
+        return 3 if self.failed_checks else 2
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The persistent instance: $DAGSTER_HOME, or ./.dagster created with the packaged dagster.yaml."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        home = str(Path(".dagster").resolve())
+        os.environ["DAGSTER_HOME"] = home
+    Path(home).mkdir(parents=True, exist_ok=True)
+    config = Path(home) / "dagster.yaml"
+    if not config.exists():
+        with files("pipelines").joinpath("dagster.yaml").open("rb") as src, config.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return dg.DagsterInstance.get()
+
+
+def run_nightly(
+    start: date,
+    end: date,
+    *,
+    config_path: Path | None = None,
+    data_dir: Path | None = None,
+    landed_at: datetime | None = None,
+    instance: dg.DagsterInstance | None = None,
+) -> RunOutcome:
+    """Materialize the nightly job for billing days [start, end] in one run (single-run backfill)."""
+    resource = TokencompResource(
+        config_path=str(config_path) if config_path else None,
+        data_dir=str(data_dir) if data_dir else None,
+        landed_at=landed_at.isoformat() if landed_at else None,
+    )
+    job = build_definitions(resource).resolve_job_def("nightly")
+    result = job.execute_in_process(
+        instance=instance or dagster_instance(),
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+            "tokencomp/trigger": "cli",
+        },
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        raise_on_error=False,
+    )
+    failed_steps = tuple(
+        e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_key
+    )
+    failed_checks = tuple(
+        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
+    )
+    error = ""
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_failure_data.error:
+            err = event.step_failure_data.error
+            while err.cause is not None and err.cls_name in ("DagsterExecutionStepExecutionError",):
+                err = err.cause
+            error = err.message.strip().splitlines()[0] if err.message.strip() else err.cls_name or ""
+            break
+    if failed_checks and not error:
+        error = f"blocking check failed: {', '.join(failed_checks)}"
+    return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error)

@@ -1,0 +1,68 @@
+"""The code location loads, every asset is documented, and the layering rules hold."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.config import load_settings
+from pipelines.definitions import defs
+from pipelines.defs.partitions import billing_days
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_definitions_load_with_the_nightly_job_and_schedule() -> None:
+    dg.Definitions.validate_loadable(defs)
+    job = defs.resolve_job_def("nightly")
+    assert job.partitions_def is not None
+    schedule = defs.resolve_schedule_def("nightly_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 3 * * *", "UTC")
+
+
+def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
+    keys = set()
+    for asset in defs.resolve_all_asset_specs():
+        keys.add(asset.key.to_user_string())
+        assert asset.description and len(asset.description) > 40, asset.key
+        assert asset.group_name in {"ingest", "lake", "warehouse"}, asset.key
+        assert asset.owners and asset.kinds, asset.key
+    assert keys == {
+        "raw/anthropic_cost",
+        "raw/anthropic_usage",
+        "raw/claude_code_logs",
+        "raw/openai_costs",
+        "raw/openai_usage",
+        "reference/files",
+        "lake/usage",
+        "warehouse/duckdb",
+    }
+
+
+def test_partitions_are_daily_utc_from_the_configured_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert billing_days().start.date().isoformat() == "2024-01-01"
+    assert billing_days().timezone == "UTC"
+    config = tmp_path / "tokencomp.toml"
+    config.write_text('[pipeline]\nfirst_partition_date = "2025-06-01"\n')
+    monkeypatch.setenv("TOKENCOMP_CONFIG", str(config))
+    assert load_settings().first_partition_date.isoformat() == "2025-06-01"
+    assert billing_days().get_first_partition_key() == "2025-06-01"
+
+
+def test_transforms_and_warehouse_never_import_dagster() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("transforms", "warehouse")
+        for p in (ROOT / folder).rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+(dagster|pipelines)\b", p.read_text(), re.M)
+    ]
+    assert offenders == []
+
+
+def test_repository_dagster_yaml_is_the_packaged_instance_config() -> None:
+    assert (ROOT / "dagster.yaml").read_text() == (ROOT / "pipelines" / "dagster.yaml").read_text()
+    text = (ROOT / "dagster.yaml").read_text()
+    assert "telemetry:\n  enabled: false" in text and "default_limit: 1" in text

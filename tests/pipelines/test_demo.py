@@ -1,0 +1,477 @@
+"""The demo company is deterministic, internally consistent, and its truth file states exact figures."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import statistics
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from genai_prices import Usage, calc_price
+
+from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, DemoTruth, generate
+
+END = date(2026, 3, 31)
+SMALL = {"engineers": 20, "days": 10, "end": END, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoTruth:
+    """A small company (20 engineers, 10 days: two report pages per source)."""
+    return generate(tmp_path_factory.mktemp("demo_a") / "landing", **SMALL)
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _pages(landing: Path, source: str) -> list[dict[str, Any]]:
+    files = sorted((landing / source).glob("*.json"))
+    assert files, source
+    return [json.loads(f.read_text(encoding="utf-8"), parse_float=Decimal) for f in files]
+
+
+def _results(landing: Path, source: str) -> list[tuple[date, dict[str, Any]]]:
+    out: list[tuple[date, dict[str, Any]]] = []
+    for page in _pages(landing, source):
+        for bucket in page["data"]:
+            if "starting_at" in bucket:
+                day = date.fromisoformat(bucket["starting_at"][:10])
+            else:
+                day = datetime.fromtimestamp(bucket["start_time"], tz=UTC).date()
+            out.extend((day, r) for r in bucket["results"])
+    return out
+
+
+def _window(truth: dict[str, Any]) -> list[date]:
+    end = date.fromisoformat(truth["end"])
+    return [end - timedelta(days=i) for i in reversed(range(truth["days"]))]
+
+
+def _roster(landing: Path) -> list[dict[str, str]]:
+    with (landing / "roster" / "roster.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _employment(landing: Path) -> dict[str, tuple[date, date | None]]:
+    spans: dict[str, tuple[date, date | None]] = {}
+    for row in _roster(landing):
+        vf = date.fromisoformat(row["valid_from"])
+        vt = date.fromisoformat(row["valid_to"]) if row["valid_to"] else None
+        if row["engineer_id"] in spans:
+            old_from, old_to = spans[row["engineer_id"]]
+            vf = min(vf, old_from)
+            vt = None if vt is None or old_to is None else max(vt, old_to)
+        spans[row["engineer_id"]] = (vf, vt)
+    return spans
+
+
+def _cc_messages(folder: Path) -> tuple[dict[str, dict[str, Any]], list[tuple[str, int]]]:
+    """Deduplicated Claude Code messages of one engineer (max output, input fields once) + bad lines."""
+    messages: dict[str, dict[str, Any]] = {}
+    bad: list[tuple[str, int]] = []
+    for path in sorted(folder.rglob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                bad.append((path.as_posix(), n))
+                continue
+            msg = obj.get("message") or {}
+            if obj.get("type") != "assistant" or msg.get("model") == "<synthetic>":
+                continue
+            u = msg["usage"]
+            tokens = (
+                u["input_tokens"],
+                u["cache_read_input_tokens"],
+                u["cache_creation"]["ephemeral_5m_input_tokens"],
+                u["cache_creation"]["ephemeral_1h_input_tokens"],
+            )
+            assert u["cache_creation_input_tokens"] == tokens[2] + tokens[3]
+            seen = messages.get(msg["id"])
+            if seen is None:
+                messages[msg["id"]] = {
+                    "day": obj["timestamp"][:10],
+                    "model": msg["model"],
+                    "inputs": tokens,
+                    "output": u["output_tokens"],
+                }
+            else:
+                assert seen["inputs"] == tokens and seen["day"] == obj["timestamp"][:10]
+                seen["output"] = max(seen["output"], u["output_tokens"])
+    return messages, bad
+
+
+def _cc_totals(messages: dict[str, dict[str, Any]]) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    out: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 5)
+    for m in messages.values():
+        cw = "200k-1M" if sum(m["inputs"]) > 200_000 else "0-200k"
+        acc = out[(m["day"], m["model"], cw)]
+        for i, v in enumerate((*m["inputs"], m["output"])):
+            acc[i] += v
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _usage_by_key(landing: Path) -> dict[str, dict[tuple[str, str, str], tuple[int, ...]]]:
+    out: dict[str, dict[tuple[str, str, str], tuple[int, ...]]] = defaultdict(dict)
+    for day, r in _results(landing, "anthropic_usage"):
+        k = (day.isoformat(), r["model"], r["context_window"])
+        assert k not in out[r["api_key_id"]], "one row per (day, key, model, context window) here"
+        out[r["api_key_id"]][k] = (
+            r["uncached_input_tokens"],
+            r["cache_read_input_tokens"],
+            r["cache_creation"]["ephemeral_5m_input_tokens"],
+            r["cache_creation"]["ephemeral_1h_input_tokens"],
+            r["output_tokens"],
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_does_not(
+    demo: DemoTruth, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    again = generate(tmp_path_factory.mktemp("demo_b") / "landing", **SMALL)
+    assert _digests(demo.out_dir.parent) == _digests(again.out_dir.parent)
+    assert demo.data == again.data
+    other = generate(tmp_path_factory.mktemp("demo_c") / "landing", **{**SMALL, "seed": 8})
+    assert _digests(demo.out_dir.parent) != _digests(other.out_dir.parent)
+
+
+def test_truth_file_sits_beside_landing_and_matches_the_returned_data(demo: DemoTruth) -> None:
+    assert demo.path == demo.out_dir.parent / "demo" / "truth.json"
+    assert json.loads(demo.path.read_text(encoding="utf-8")) == demo.data
+    d = demo.data
+    assert (d["seed"], d["end"], d["days"], d["engineers"]) == (7, "2026-03-31", 10, 20)
+    assert d["discounts"] == {"anthropic": "0.10", "openai": "0.05"}
+
+
+def test_billed_totals_equal_the_sum_of_the_cost_files(demo: DemoTruth) -> None:
+    landing, truth = demo.out_dir, demo.data
+    anth_by_day: dict[str, Decimal] = defaultdict(Decimal)
+    for day, r in _results(landing, "anthropic_cost"):
+        assert isinstance(r["amount"], str) and r["currency"] == "USD" and r["cost_type"] == "tokens"
+        anth_by_day[day.isoformat()] += Decimal(r["amount"]) / 100
+    oai_by_day: dict[str, Decimal] = defaultdict(Decimal)
+    for day, r in _results(landing, "openai_costs"):
+        assert r["amount"]["currency"] == "usd" and r["quantity_unit"] == "tokens"
+        value = r["amount"]["value"]
+        assert isinstance(value, Decimal) and -value.as_tuple().exponent <= 10
+        oai_by_day[day.isoformat()] += value
+    assert sum(anth_by_day.values()) == Decimal(truth["billed_usd"]["anthropic"])
+    assert sum(oai_by_day.values()) == Decimal(truth["billed_usd"]["openai"])
+    for provider, by_day in (("anthropic", anth_by_day), ("openai", oai_by_day)):
+        stated = {k: Decimal(v) for k, v in truth["billed_usd_by_day"][provider].items()}
+        assert sorted(stated) == [d.isoformat() for d in _window(truth)]
+        assert {k: v for k, v in stated.items() if v} == {k: v for k, v in by_day.items() if v}
+
+
+def test_billed_is_list_minus_the_known_discount(demo: DemoTruth) -> None:
+    truth = demo.data
+    billed = {k: Decimal(v) for k, v in truth["billed_usd"].items()}
+    listed = {k: Decimal(v) for k, v in truth["list_usd"].items()}
+    assert billed["anthropic"] == listed["anthropic"] * Decimal("0.9")
+    n_lines = len(_results(demo.out_dir, "openai_costs"))
+    assert abs(billed["openai"] - listed["openai"] * Decimal("0.95")) <= n_lines * Decimal("0.5e-10")
+    assert billed["anthropic"] > 0 and billed["openai"] > 0
+
+
+def _per_mtok(provider: str, model: str, day: date, **tokens: int) -> Decimal:
+    when = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    price = calc_price(Usage(**tokens), model, provider_id=provider, genai_request_timestamp=when).total_price
+    return Decimal(price) * 1_000_000 / 1000
+
+
+def test_openai_cost_lines_price_the_usage_quantities_at_genai_prices(demo: DemoTruth) -> None:
+    usage: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for day, r in _results(demo.out_dir, "openai_usage"):
+        acc = usage[(day, r["project_id"], r["model"])]
+        acc[0] += r["input_uncached_tokens"] + r["input_cache_write_tokens"]
+        acc[1] += r["input_cached_tokens"]
+        acc[2] += r["output_tokens"]
+    kinds = {"input": 0, "cached input": 1, "output": 2}
+    seen = 0
+    for day, r in _results(demo.out_dir, "openai_costs"):
+        model, kind = r["line_item"].split(", ", 1)
+        qty = usage[(day, r["project_id"], model)][kinds[kind]]
+        assert r["quantity"] == qty
+        usage_kw = {
+            "input": {"input_tokens": 1000},
+            "cached input": {"input_tokens": 1000, "cache_read_tokens": 1000},
+            "output": {"output_tokens": 1000},
+        }[kind]
+        price = _per_mtok("openai", model, day, **usage_kw)
+        expected = (qty * price / 1_000_000 * Decimal("0.95")).quantize(Decimal("1e-10"))
+        assert r["amount"]["value"] == expected
+        seen += 1
+    assert seen == sum(1 for v in usage.values() for q in v if q)
+
+
+def test_openai_input_tokens_include_cached_and_cache_write(demo: DemoTruth) -> None:
+    results = _results(demo.out_dir, "openai_usage")
+    assert results
+    for _, r in results:
+        parts = r["input_cached_tokens"] + r["input_cache_write_tokens"] + r["input_uncached_tokens"]
+        assert r["input_tokens"] == parts
+        assert r["object"] == "organization.usage.completions.result"
+        assert r["model"] in OPENAI_MODELS
+
+
+def test_every_model_resolves_in_genai_prices() -> None:
+    for model in ANTHROPIC_MODELS:
+        assert _per_mtok("anthropic", model, END, output_tokens=1000) > 0
+    for model in OPENAI_MODELS:
+        assert _per_mtok("openai", model, END, output_tokens=1000) > 0
+
+
+@pytest.mark.parametrize(
+    ("source", "stem"),
+    [
+        ("anthropic_usage", "usage_report_messages"),
+        ("anthropic_cost", "cost_report"),
+        ("openai_usage", "usage_completions"),
+        ("openai_costs", "costs"),
+    ],
+)
+def test_each_file_is_one_page_of_a_seven_bucket_pull(demo: DemoTruth, source: str, stem: str) -> None:
+    names = sorted(p.name for p in (demo.out_dir / source).iterdir())
+    assert names == [f"{stem}_0001.json", f"{stem}_0002.json"]
+    pages = _pages(demo.out_dir, source)
+    assert [p["has_more"] for p in pages] == [True, False]
+    assert isinstance(pages[0]["next_page"], str) and pages[0]["next_page"].startswith("page_")
+    assert pages[-1]["next_page"] is None
+    assert [len(p["data"]) for p in pages] == [7, 3]
+    days = [b.get("starting_at", b.get("start_time")) for p in pages for b in p["data"]]
+    if source.startswith("anthropic"):
+        assert days == [f"{d.isoformat()}T00:00:00Z" for d in _window(demo.data)]
+    else:
+        assert days == [int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()) for d in _window(demo.data)]
+
+
+def test_anthropic_usage_rows_equal_the_deduplicated_claude_code_messages(demo: DemoTruth) -> None:
+    landing, truth = demo.out_dir, demo.data
+    by_key = _usage_by_key(landing)
+    email_of = {k.split(":", 1)[1]: v for k, v in truth["principals"].items() if k.startswith("email:")}
+    keys_of: dict[str, list[str]] = defaultdict(list)
+    for k, eid in truth["principals"].items():
+        if k.startswith("api_key_id:apikey_"):
+            keys_of[eid].append(k.split(":", 1)[1])
+    member_of = {eid: key for key, eids in truth["shared_keys"].items() for eid in eids}
+    folders = sorted((landing / "claude_code_logs").iterdir())
+    assert len(folders) >= 8
+    shared_sum: dict[str, dict[tuple[str, str, str], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0] * 5))
+    single_checked = 0
+    for folder in folders:
+        eid = email_of[folder.name]
+        totals = _cc_totals(_cc_messages(folder)[0])
+        if eid in member_of:
+            for k, v in totals.items():
+                acc = shared_sum[member_of[eid]][k]
+                for i, t in enumerate(v):
+                    acc[i] += t
+        elif totals:
+            # exactly one of the engineer's Anthropic keys is their Claude Code key
+            assert [key for key in keys_of[eid] if by_key.get(key) == totals] != []
+            single_checked += 1
+    assert single_checked >= 2
+    assert len(truth["shared_keys"]) == 2
+    for key, members in truth["shared_keys"].items():
+        assert 3 <= len(members) <= 5
+        assert by_key[key] == {k: tuple(v) for k, v in shared_sum[key].items()}
+
+
+def test_exactly_one_malformed_line_in_the_whole_demo(demo: DemoTruth) -> None:
+    landing = demo.out_dir
+    bad: list[dict[str, Any]] = []
+    for folder in sorted((landing / "claude_code_logs").iterdir()):
+        for path, line in _cc_messages(folder)[1]:
+            bad.append({"file": Path(path).relative_to(landing).as_posix(), "line": line})
+    assert bad == demo.data["malformed_lines"]
+    assert len(bad) == 1
+
+
+def test_claude_code_lines_have_the_real_shape(demo: DemoTruth) -> None:
+    kinds: dict[str, int] = defaultdict(int)
+    for path in sorted((demo.out_dir / "claude_code_logs").rglob("*.jsonl")):
+        sidechain = "subagents" in path.parts
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if obj["type"] == "summary":
+                kinds["summary"] += 1
+                continue
+            assert obj["isSidechain"] is sidechain
+            assert obj["timestamp"].endswith("Z")
+            if obj.get("isApiErrorMessage"):
+                kinds["synthetic"] += 1
+                assert obj["message"]["model"] == "<synthetic>"
+            elif obj["type"] == "assistant":
+                kinds["sidechain" if sidechain else "assistant"] += 1
+                assert obj["requestId"].startswith("req_") and obj["message"]["id"].startswith("msg_")
+    assert kinds["summary"] and kinds["sidechain"] and kinds["assistant"]
+
+
+def test_sidechain_files_replay_a_parent_message_with_a_new_request_id(demo: DemoTruth) -> None:
+    replays = 0
+    for sub in sorted((demo.out_dir / "claude_code_logs").rglob("subagents/*.jsonl")):
+        parent = sub.parent.parent.with_suffix(".jsonl")
+        parent_reqs: dict[str, str] = {}
+        for line in parent.read_text(encoding="utf-8").splitlines():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if obj.get("requestId"):
+                parent_reqs[obj["message"]["id"]] = obj["requestId"]
+        first = json.loads(sub.read_text(encoding="utf-8").splitlines()[0])
+        assert first["message"]["id"] in parent_reqs
+        assert first["requestId"] != parent_reqs[first["message"]["id"]]
+        replays += 1
+    assert replays >= 1
+
+
+def test_roster_has_joiners_leavers_and_a_mid_window_promotion(demo: DemoTruth) -> None:
+    landing, truth = demo.out_dir, demo.data
+    window = _window(truth)
+    start, end = window[0], window[-1]
+    rows = _roster(landing)
+    joiners = sorted(
+        {r["engineer_id"] for r in rows if start < date.fromisoformat(r["valid_from"]) <= end}
+        - {p["engineer_id"] for p in truth["promotions"]}
+    )
+    leavers = sorted(
+        {r["engineer_id"] for r in rows if r["valid_to"] and start < date.fromisoformat(r["valid_to"]) <= end}
+        - {p["engineer_id"] for p in truth["promotions"]}
+    )
+    assert joiners == truth["joiners"] and joiners
+    assert leavers == truth["leavers"] and leavers
+    by_eid: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        by_eid[r["engineer_id"]].append(r)
+    promos = []
+    for eid, versions in by_eid.items():
+        if len(versions) == 2:
+            a, b = sorted(versions, key=lambda r: r["valid_from"])
+            assert a["valid_to"] == b["valid_from"] and a["level"] != b["level"]
+            promos.append(
+                {"engineer_id": eid, "date": b["valid_from"], "from_level": a["level"], "to_level": b["level"]}
+            )
+    assert promos == truth["promotions"] and promos
+    for p in promos:
+        assert start < date.fromisoformat(p["date"]) <= end
+    emails = [r["email"] for r in rows]
+    assert any(e != e.lower() for e in emails)
+    aliases = list(csv.DictReader((landing / "aliases" / "aliases.csv").open(encoding="utf-8", newline="")))
+    alias_emails = [a["value"] for a in aliases if a["kind"] == "email"]
+    assert alias_emails == [a.lower() for a in alias_emails]
+    assert len(set(alias_emails)) == len(by_eid) == truth["engineers"]
+
+
+def test_usage_respects_employment_and_unknown_keys_have_no_alias(demo: DemoTruth) -> None:
+    landing, truth = demo.out_dir, demo.data
+    spans = _employment(landing)
+    principals = truth["principals"]
+
+    def employed(eid: str, day: date) -> bool:
+        vf, vt = spans[eid]
+        return vf <= day and (vt is None or day < vt)
+
+    for day, r in _results(landing, "openai_usage"):
+        if r["user_id"] is None:
+            assert r["api_key_id"] in truth["unknown_keys"]
+            continue
+        eid = principals[f"openai_user_id:{r['user_id']}"]
+        assert principals[f"api_key_id:{r['api_key_id']}"] == eid
+        assert employed(eid, day)
+    for day, r in _results(landing, "anthropic_usage"):
+        key = r["api_key_id"]
+        if key in truth["shared_keys"]:
+            assert any(employed(eid, day) for eid in truth["shared_keys"][key])
+        elif key not in truth["unknown_keys"]:
+            assert employed(principals[f"api_key_id:{key}"], day)
+    for key in [*truth["unknown_keys"], *truth["shared_keys"]]:
+        assert f"api_key_id:{key}" not in principals
+    assert truth["alerts"]["unknown_key"] == truth["unknown_keys"]
+    assert truth["alerts"]["shared_key"] == list(truth["shared_keys"])
+    for eid in truth["non_spenders"]:
+        assert truth["engineer_list_usd"][eid] == {"anthropic": "0", "openai": "0"}
+
+
+def _assert_tokenmaxxers(truth: DemoTruth) -> None:
+    """Recompute 'annualized list spend > band base p50' from the written files alone."""
+    landing, data = truth.out_dir, truth.data
+    company = data["company"]
+    bases: dict[tuple[str, str], list[int]] = defaultdict(list)
+    with (landing / "salaries" / "levels_fyi.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            assert int(row["total"]) == int(row["base"]) + int(row["stock"]) + int(row["bonus"])
+            if row["company"] == company:
+                bases[(row["level"], row["location"])].append(int(row["base"]))
+    window = _window(data)
+    current: dict[str, dict[str, str]] = {}
+    for r in sorted(_roster(landing), key=lambda r: r["valid_from"]):
+        current[r["engineer_id"]] = r
+    spans = _employment(landing)
+    over = []
+    for eid, spend in data["engineer_list_usd"].items():
+        vf, vt = spans[eid]
+        days = sum(1 for d in window if vf <= d and (vt is None or d < vt))
+        total = Decimal(spend["anthropic"]) + Decimal(spend["openai"])
+        if not days or not total:
+            continue
+        r = current[eid]
+        if total / days * 365 > Decimal(str(statistics.median(bases[(r["level"], r["location"])]))):
+            over.append(eid)
+    assert len(data["tokenmaxxers"]) >= 2
+    assert over == data["tokenmaxxers"] == data["alerts"]["spend_over_base"]
+
+
+def test_tokenmaxxers_are_exactly_those_over_their_band_base(demo: DemoTruth) -> None:
+    _assert_tokenmaxxers(demo)
+
+
+def test_tokenmaxxers_at_a_larger_company(tmp_path: Path) -> None:
+    stages: list[str] = []
+    truth = generate(
+        tmp_path / "landing",
+        engineers=60,
+        days=30,
+        end=END,
+        seed=11,
+        progress=lambda stage, done, total: stages.append(stage),
+    )
+    _assert_tokenmaxxers(truth)
+    assert {"usage", "claude_code_logs", "anthropic_exports", "openai_exports", "truth"} <= set(stages)
+    assert 6 <= len(truth.data["non_spenders"]) <= 15
+
+
+def test_salaries_cover_every_roster_cell_and_include_other_companies(demo: DemoTruth) -> None:
+    landing = demo.out_dir
+    with (landing / "salaries" / "levels_fyi.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    companies = {r["company"] for r in rows}
+    assert demo.data["company"] in companies and len(companies) >= 3
+    cells = {(r["level"], r["title"], r["location"]) for r in rows if r["company"] == demo.data["company"]}
+    for r in _roster(landing):
+        assert (r["level"], r["title"], r["location"]) in cells
+    end = date.fromisoformat(demo.data["end"])
+    assert all(end - timedelta(days=730) < date.fromisoformat(r["timestamp"]) <= end for r in rows)
+
+
+def test_bad_arguments_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="days"):
+        generate(tmp_path / "landing", engineers=5, days=0, end=END)

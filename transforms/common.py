@@ -1,0 +1,155 @@
+"""Shared plumbing for source parsers: the raw-file handle, parse results, and key hashing.
+
+A parser turns raw deliveries of one source into canonical rows (`transforms.schema`). It never
+decides spend roles, prices or engineers; the pipeline adds those afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import zstandard
+
+from transforms.schema import FILE_STATS_SCHEMA, REJECT_SCHEMA, USAGE_SCHEMA, conform
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One accepted delivery in raw/: the bytes as landed, plus the manifest facts about it."""
+
+    path: Path
+    sha256: str
+    source: str
+    seq: int
+    landed_at: datetime
+    name: str
+    provenance: Mapping[str, str] = field(default_factory=dict)
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot be read as its source's format at all; ingest quarantines it."""
+
+    def __init__(self, name: str, field_name: str | None, reason: str, line: int | None = None) -> None:
+        self.name = name
+        self.field_name = field_name
+        self.reason = reason
+        self.line = line
+        where = name if line is None else f"{name}:{line}"
+        what = f"field {field_name!r}: " if field_name else ""
+        super().__init__(f"{where}: {what}{reason}")
+
+
+@dataclass
+class ParseResult:
+    """Canonical rows, the lines rejected one by one, and per-file counts (parsed = loaded + rejected)."""
+
+    rows: pl.DataFrame
+    rejects: pl.DataFrame
+    stats: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> ParseResult:
+        """A result with no rows, used when a window has no deliveries."""
+        return cls(
+            rows=USAGE_SCHEMA.to_frame(),
+            rejects=REJECT_SCHEMA.to_frame(),
+            stats=FILE_STATS_SCHEMA.to_frame(),
+        )
+
+
+@contextlib.contextmanager
+def plain_text_paths(files: Sequence[RawFile]) -> Iterator[list[str]]:
+    """Yield paths DuckDB's `read_text` can open: compressed raw files are inflated to a scratch dir.
+
+    raw/ keeps the bytes exactly as delivered (gzip and zstd included), so decompression happens here,
+    one file at a time and streamed, never in memory as a whole.
+    """
+    scratch: Path | None = None
+    out: list[str] = []
+    try:
+        for f in files:
+            suffix = f.path.suffix.lower()
+            if suffix not in (".gz", ".zst", ".zstd"):
+                out.append(str(f.path))
+                continue
+            if scratch is None:
+                scratch = Path(tempfile.mkdtemp(prefix="_tokencomp_inflate_"))
+            target = scratch / f"{f.sha256}{Path(f.path.stem).suffix}"
+            with f.path.open("rb") as src, target.open("wb") as dst:
+                if suffix == ".gz":
+                    with gzip.open(src) as inflated:
+                        shutil.copyfileobj(inflated, dst)
+                else:
+                    with zstandard.ZstdDecompressor().stream_reader(src) as inflated:
+                        shutil.copyfileobj(inflated, dst)
+            out.append(str(target))
+        yield out
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def file_index(files: Sequence[RawFile], paths: Sequence[str]) -> pl.DataFrame:
+    """A frame mapping each readable path to its delivery's sha256, seq, landed_at, name and provenance.
+
+    Parsers join it onto `read_text(...)`'s `filename` column to stamp lineage on every row.
+    """
+    return pl.DataFrame(
+        {
+            "filename": list(paths),
+            "raw_sha256": [f.sha256 for f in files],
+            "seq": [f.seq for f in files],
+            "ingested_at": [f.landed_at for f in files],
+            "file": [f.name for f in files],
+            "owner": [f.provenance.get("owner") for f in files],
+        },
+        schema={
+            "filename": pl.String,
+            "raw_sha256": pl.String,
+            "seq": pl.Int64,
+            "ingested_at": pl.Datetime("us", "UTC"),
+            "file": pl.String,
+            "owner": pl.String,
+        },
+    )
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB used as a parser engine: UTC session, bounded threads for 2-core machines."""
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("set timezone = 'UTC'")
+    return con
+
+
+def with_record_id(rows: pl.DataFrame, key_columns: Sequence[str]) -> pl.DataFrame:
+    """Set `record_id` = sha256 of the source plus the natural key columns (nulls kept distinct).
+
+    The hash is computed by DuckDB's `sha256` so it is stable across library versions and machines.
+    """
+    con = connect()
+    parts = ", ".join(f'coalesce(cast("{c}" as varchar), chr(0))' for c in ("source", *key_columns))
+    return con.sql(f"select * replace (sha256(concat_ws(chr(31), {parts})) as record_id) from rows").pl()
+
+
+def keep_latest(rows: pl.DataFrame, order: str = "seq") -> pl.DataFrame:
+    """One row per `record_id`: the latest delivery in manifest order wins (DESIGN: corrected re-pulls)."""
+    return rows.sort(order).unique(subset="record_id", keep="last", maintain_order=True)
+
+
+def finish(rows: pl.DataFrame, rejects: pl.DataFrame, stats: pl.DataFrame) -> ParseResult:
+    """Conform the parser's output to the canonical schemas, deterministically ordered."""
+    out = conform(rows).sort("billing_date", "record_id").collect()
+    return ParseResult(
+        rows=out,
+        rejects=rejects.select(REJECT_SCHEMA.names()).cast(dict(REJECT_SCHEMA)),  # type: ignore[arg-type]
+        stats=stats.select(FILE_STATS_SCHEMA.names()).cast(dict(FILE_STATS_SCHEMA)),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,138 @@
+"""Build the DuckDB warehouse from the lake and reference data, then publish it atomically.
+
+The file is built in a scratch folder and moved over the published one with `os.replace`, so readers
+see the previous complete build or the new one, never a mix. It is written in DuckDB storage v1.4.0 so
+every DuckDB >= 1.4 client (including the 1.5 CLI) can open it read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+# Build order. Each file creates one table (plus its comments) from the src_* views and earlier tables.
+MODELS: tuple[str, ...] = (
+    "core/dim_engineer",
+    "core/dim_alias",
+    "core/dim_scope",
+    "core/dim_salary_band",
+    "core/dim_model",
+    "core/fct_usage_daily",
+    "core/fct_spend",
+    "core/fct_billed_daily",
+    "mart/engineer_monthly",
+)
+SCHEMAS: tuple[str, ...] = ("core", "mart")
+STORAGE_VERSION = "v1.4.0"
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+class TieOutError(RuntimeError):
+    """The warehouse does not reproduce the lake's dollars exactly; nothing is published."""
+
+
+@dataclass
+class BuildInputs:
+    """What a build reads: lake partition files and reference frames, plus SQL parameters."""
+
+    lake_files: Sequence[Path]
+    usage_schema: pl.Schema
+    references: Mapping[str, pl.DataFrame]
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    """Rows per published table, and the totals that were checked against the lake."""
+
+    tables: dict[str, int]
+    lake_list_usd: Decimal
+    lake_billed_usd: Decimal
+
+
+def sql_text(name: str) -> str:
+    """The text of one packaged SQL file (e.g. `core/fct_spend`)."""
+    return files("warehouse").joinpath(f"sql/{name}.sql").read_text()
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, text: str, params: Mapping[str, object]) -> None:
+    """Run each statement of a SQL file, binding only the `$params` that statement names."""
+    for statement in con.extract_statements(text):
+        query = statement.query
+        names = set(_PARAM.findall(query))
+        missing = names - set(params)
+        if missing:
+            raise KeyError(f"SQL parameter(s) not provided: {', '.join(sorted(missing))}")
+        con.execute(query, {k: params[k] for k in names} if names else None)
+
+
+def _register_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
+    if inputs.lake_files:
+        # hive_types_autocast (on by default) reads billing_date=YYYY-MM-DD back as DATE
+        usage = con.read_parquet([str(p) for p in inputs.lake_files], hive_partitioning=True)
+        usage.create_view("src_usage", replace=True)
+    else:
+        con.register("src_usage", inputs.usage_schema.to_frame())
+    for kind, frame in inputs.references.items():
+        con.register(f"src_{kind}", frame)
+
+
+def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
+    """Create a fresh warehouse file at `build_path` with every model, and check it ties out to the lake."""
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(config={"threads": 2})
+    try:
+        con.execute("set timezone = 'UTC'")
+        con.execute("attach ? as wh (storage_version ?)", [str(build_path), STORAGE_VERSION])
+        con.execute("use wh")
+        for schema in SCHEMAS:
+            con.execute(f"create schema {schema}")  # identifiers from the fixed SCHEMAS tuple
+        _register_sources(con, inputs)
+        run_sql(con, sql_text("_macros"), {})
+        for model in MODELS:
+            run_sql(con, sql_text(model), inputs.params)
+        report = _tie_out(con)
+        con.execute("checkpoint")
+        con.execute("use memory")
+        con.execute("detach wh")
+    finally:
+        con.close()
+    return report
+
+
+def _tie_out(con: duckdb.DuckDBPyConnection) -> BuildReport:
+    result = con.sql(sql_text("checks/tie_out")).pl()
+    values = result.row(0, named=True)
+    pairs = [
+        ("lake_list_usd", "usage_list_usd"),
+        ("lake_billed_usd", "usage_billed_usd"),
+        ("lake_billed_usd", "fct_billed_usd"),
+        ("lake_metered_usd", "fct_spend_usd"),
+    ]
+    for lake_col, wh_col in pairs:
+        if values[lake_col] != values[wh_col]:
+            raise TieOutError(f"warehouse does not tie out: {wh_col} {values[wh_col]} != {lake_col} {values[lake_col]}")
+    tables = {
+        f"{schema}.{table}": int(count)
+        for schema, table, count in con.sql(
+            "select schema_name, table_name, estimated_size from duckdb_tables() where database_name = 'wh'"
+        ).fetchall()
+    }
+    return BuildReport(tables=tables, lake_list_usd=values["lake_list_usd"], lake_billed_usd=values["lake_billed_usd"])
+
+
+def publish(build_path: Path, target: Path) -> None:
+    """Atomically replace the published warehouse with the fresh build (owner-only permissions)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(build_path, 0o600)
+    os.replace(build_path, target)

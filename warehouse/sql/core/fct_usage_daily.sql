@@ -1,0 +1,101 @@
+create table core.fct_usage_daily as
+
+with usage as (
+    select * from src_usage
+),
+
+aliases as (
+    select * from core.dim_alias
+),
+
+scopes as (
+    select * from core.dim_scope
+),
+
+attributed as (
+    select
+        usage.*,
+        aliases.engineer_id as resolved_engineer_id
+    from usage
+    left join aliases
+        on aliases.kind = usage.principal_kind
+        and aliases.value = case
+            when usage.principal_kind like '%email%' then lower(usage.principal_id) else usage.principal_id
+        end
+        and usage.usage_date >= aliases.valid_from
+        and (aliases.valid_to is null or usage.usage_date < aliases.valid_to)
+),
+
+scoped as (
+    select
+        attributed.*,
+        scopes.cost_centre as scope_cost_centre
+    from attributed
+    left join scopes
+        on scopes.provider = attributed.provider
+        and scopes.scope_kind = attributed.scope_kind
+        and scopes.scope_id = attributed.scope_id
+        and attributed.billing_date >= scopes.valid_from
+        and (scopes.valid_to is null or attributed.billing_date < scopes.valid_to)
+),
+
+final as (
+    select
+        billing_date,
+        usage_date,
+        source,
+        spend_role,
+        provider,
+        publisher,
+        model,
+        model_raw,
+        principal_kind,
+        principal_id,
+        scope_kind,
+        scope_id,
+        scope_cost_centre,
+        coalesce(engineer_id, resolved_engineer_id) as engineer_id,
+        pricing_flag,
+        count(*) as records,
+        sum(uncached_input_tokens) as uncached_input_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(cache_write_5m_tokens) as cache_write_5m_tokens,
+        sum(cache_write_1h_tokens) as cache_write_1h_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(requests) as requests,
+        sum(list_cost_usd)::decimal(38, 12) as list_cost_usd,
+        sum(billed_cost_usd)::decimal(38, 12) as billed_cost_usd
+    from scoped
+    group by all
+)
+
+select * from final
+order by billing_date, source, provider, model, principal_kind, principal_id, scope_id;
+
+comment on table core.fct_usage_daily is 'Every lake row of every source and role, per day and principal, attributed to an engineer through direct aliases. Not a spend table: sum spend from core.fct_spend.';
+comment on column core.fct_usage_daily.billing_date is 'Provider UTC day the usage is billed on.';
+comment on column core.fct_usage_daily.usage_date is 'Day in the reporting time zone, used for per-person reporting.';
+comment on column core.fct_usage_daily.source is 'Source id the rows came from.';
+comment on column core.fct_usage_daily.spend_role is 'billed (provider dollars), metered (tokens that make up spend) or observational (identity only, never summed into spend).';
+comment on column core.fct_usage_daily.provider is 'Who bills the usage.';
+comment on column core.fct_usage_daily.publisher is 'Who made the model.';
+comment on column core.fct_usage_daily.model is 'Canonical model id.';
+comment on column core.fct_usage_daily.model_raw is 'Model name as the source reported it.';
+comment on column core.fct_usage_daily.principal_kind is 'Kind of provider-side identity that used the route (api_key_id, openai_user_id, email, ...).';
+comment on column core.fct_usage_daily.principal_id is 'The provider-side identity value.';
+comment on column core.fct_usage_daily.scope_kind is 'workspace, project or account.';
+comment on column core.fct_usage_daily.scope_id is 'Provider scope id; default for the provider default.';
+comment on column core.fct_usage_daily.scope_cost_centre is 'Cost centre of the scope, from the scopes reference.';
+comment on column core.fct_usage_daily.engineer_id is 'Engineer the principal resolves to on that day; null when unattributed.';
+comment on column core.fct_usage_daily.pricing_flag is 'unpriced (no list price: never $0) or base_tier_assumed (aggregate without context window); null when priced normally.';
+comment on column core.fct_usage_daily.records is 'Number of lake records aggregated into the row.';
+comment on column core.fct_usage_daily.uncached_input_tokens is 'Input tokens neither read from nor written to cache.';
+comment on column core.fct_usage_daily.cache_read_tokens is 'Input tokens read from cache.';
+comment on column core.fct_usage_daily.cache_write_5m_tokens is 'Input tokens written to a 5-minute cache.';
+comment on column core.fct_usage_daily.cache_write_1h_tokens is 'Input tokens written to a 1-hour cache.';
+comment on column core.fct_usage_daily.output_tokens is 'Output tokens, reasoning included.';
+comment on column core.fct_usage_daily.reasoning_tokens is 'Reasoning tokens, a breakdown of output_tokens (never added to a total).';
+comment on column core.fct_usage_daily.requests is 'Model requests, where the source reports them.';
+comment on column core.fct_usage_daily.list_cost_usd is 'List price of the tokens in USD at the prices in force on the day; null when unpriced.';
+comment on column core.fct_usage_daily.billed_cost_usd is 'Provider-billed USD (billed sources only).';
