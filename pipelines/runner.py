@@ -87,12 +87,20 @@ def run_nightly(
     )
     error = ""
     for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_failure_data.error:
-            err = event.step_failure_data.error
-            while err.cause is not None and err.cls_name in ("DagsterExecutionStepExecutionError",):
+        if event.event_type != dg.DagsterEventType.STEP_FAILURE:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data is not None:
+            error = data.user_failure_data.description or ""
+            check = data.user_failure_data.metadata.get("blocking_check")
+            if check is not None:
+                failed_checks = (*failed_checks, f"{event.step_key}:{check.value}")
+        elif data.error is not None:
+            err = data.error
+            while err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError":
                 err = err.cause
             error = err.message.strip().splitlines()[0] if err.message.strip() else err.cls_name or ""
-            break
+        break
     if failed_checks and not error:
         error = f"blocking check failed: {', '.join(failed_checks)}"
     return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error)

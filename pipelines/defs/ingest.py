@@ -57,13 +57,19 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
     ),
 )
 def reference_files(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
-    """Load each reference kind found in landing/ into reference/."""
+    """Load each reference kind found in landing/ into reference/, then clear it from the inbox.
+
+    Clearing matters: otherwise a stale file in landing/ would overwrite a later `tokencomp reference load`.
+    """
     settings = tokencomp.settings()
     loaded: dict[str, int] = {}
     for kind in KINDS:
         folder = settings.landing / kind
-        if folder.is_dir() and any(folder.rglob("*.csv")):
+        files = sorted(folder.rglob("*.csv")) if folder.is_dir() else []
+        if files:
             loaded[kind] = load_reference(settings, kind, [folder])
+            for f in files:
+                f.unlink()
             context.log.info(f"reference {kind}: {loaded[kind]} rows")
     return dg.MaterializeResult(metadata={f"{k}_rows": v for k, v in loaded.items()})
 

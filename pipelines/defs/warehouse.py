@@ -29,7 +29,8 @@ def warehouse_duckdb(context: dg.AssetExecutionContext, tokencomp: TokencompReso
     try:
         report = build_and_publish(settings)
     except TieOutError as exc:
-        raise dg.Failure(str(exc)) from exc
+        # A blocking (ERROR) check: nothing is published and the run reports it as such (exit code 3).
+        raise dg.Failure(description=str(exc), metadata={"blocking_check": "tie_out"}) from exc
     context.log.info(f"published {settings.warehouse_path} ({len(report.tables)} tables)")
     return dg.MaterializeResult(
         metadata={

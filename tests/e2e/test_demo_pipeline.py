@@ -1,0 +1,215 @@
+"""End to end on a small synthetic company, through the CLI and Dagster: exact dollars, reruns, attribution."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines import cli
+from pipelines.cli import main
+from pipelines.config import Settings, load_settings
+
+END = "2026-03-10"
+DEMO = ["demo", "--engineers", "24", "--days", "7", "--end", END, "--seed", "11"]
+
+
+def _lake_digests(settings: Settings) -> dict[str, str]:
+    root = settings.lake / "usage"
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _warehouse_numbers(settings: Settings) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return (
+            con.sql(
+                "select engineer_id, month, spend_usd, annualized_run_rate_usd, band_base_p50, output_tokens "
+                "from mart.engineer_monthly order by all"
+            ).fetchall()
+            + con.sql("select * from core.fct_billed_daily order by all").fetchall()
+        )
+
+
+def _lake(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Run `sql` over the lake's Parquet files, exposed as the view `lake`."""
+    with duckdb.connect() as con:
+        con.read_parquet(str(settings.lake / "usage" / "*" / "*.parquet"), hive_partitioning=True).create_view("lake")
+        return con.sql(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, dict[str, Any], str]]:
+    """`tokencomp demo` once for the module: its settings, its ground truth and what it printed."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("demo_e2e")
+    mp.chdir(root)
+    mp.setenv("DAGSTER_HOME", str(root / ".dagster"))
+    mp.delenv("TOKENCOMP_CONFIG", raising=False)
+    printed = io.StringIO()
+    cli.out.file = printed
+    try:
+        assert main(["--data-dir", str(root / "data"), *DEMO]) == 0
+    finally:
+        cli.out.file = None  # type: ignore[assignment]  # back to following sys.stdout
+    try:
+        settings = load_settings(data_dir=root / "data")
+        truth = json.loads((settings.data_dir / "demo" / "truth.json").read_text())
+        yield settings, truth, printed.getvalue()
+    finally:
+        mp.undo()
+
+
+def test_billed_dollars_in_the_lake_equal_the_files_exactly(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
+    settings, truth, _ = demo_run
+    billed = dict(
+        _lake(settings, "select provider, sum(billed_cost_usd) from lake where spend_role = 'billed' group by 1")
+    )
+    assert billed == {p: Decimal(v) for p, v in truth["billed_usd"].items()}
+    by_day = _lake(
+        settings,
+        "select provider, billing_date, sum(billed_cost_usd) from lake where spend_role = 'billed' group by all",
+    )
+    expected = {
+        (p, date.fromisoformat(d), Decimal(v))
+        for p, days in truth["billed_usd_by_day"].items()
+        for d, v in days.items()
+        if Decimal(v) != 0
+    }
+    assert set(by_day) == expected
+    listed = dict(
+        _lake(settings, "select provider, sum(list_cost_usd) from lake where spend_role = 'metered' group by 1")
+    )
+    assert listed == {p: Decimal(v) for p, v in truth["list_usd"].items()}
+
+
+def test_every_resolvable_principal_goes_to_its_ground_truth_engineer(
+    demo_run: tuple[Settings, dict[str, Any], str],
+) -> None:
+    settings, truth, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        seen = con.sql(
+            "select distinct principal_kind, principal_id, engineer_id from core.fct_usage_daily "
+            "where spend_role <> 'billed'"
+        ).fetchall()
+    unresolved = set(truth["unknown_keys"]) | set(truth["shared_keys"])
+    assert seen
+    for kind, value, engineer in seen:
+        if value in unresolved:
+            assert engineer is None, value
+        else:
+            assert engineer == truth["principals"][f"{kind}:{value.lower() if kind == 'email' else value}"], value
+
+
+def test_the_one_malformed_claude_code_line_is_rejected_and_counted(
+    demo_run: tuple[Settings, dict[str, Any], str],
+) -> None:
+    settings, truth, _ = demo_run
+    rejects = [json.loads(x) for x in (settings.raw / "rejects.jsonl").read_text().splitlines()]
+    [bad] = truth["malformed_lines"]
+    assert [(r["file"].split("/", 1)[1], r["line"]) for r in rejects] == [(bad["file"].split("/", 2)[2], bad["line"])]
+
+
+def test_summary_prints_providers_top_engineers_and_unattributed_share(
+    demo_run: tuple[Settings, dict[str, Any], str],
+) -> None:
+    _, truth, out = demo_run
+    assert "Spend per provider" in out and "Top 10 engineers by token spend" in out
+    assert "Unattributed:" in out and "principal(s) without an alias" in out
+    for engineer in truth["alerts"]["spend_over_base"]:
+        assert f"({engineer})" in out  # the tokenmaxxers lead the table
+
+
+def test_rerunning_the_window_changes_nothing(
+    demo_run: tuple[Settings, dict[str, Any], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, _, _ = demo_run
+    lake, numbers = _lake_digests(settings), _warehouse_numbers(settings)
+    monkeypatch.chdir(settings.data_dir.parent)
+    assert main(["--data-dir", str(settings.data_dir), "run", "--from", "2026-03-04", "--to", END]) == 0
+    assert _lake_digests(settings) == lake
+    assert _warehouse_numbers(settings) == numbers
+
+
+def test_a_fresh_demo_is_byte_identical(
+    demo_run: tuple[Settings, dict[str, Any], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, _, _ = demo_run
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster"))
+    assert main(["--data-dir", str(tmp_path / "data"), *DEMO]) == 0
+    again = load_settings(data_dir=tmp_path / "data")
+    assert _lake_digests(again) == _lake_digests(settings)
+    assert _warehouse_numbers(again) == _warehouse_numbers(settings)
+
+
+def test_warehouse_opens_read_only_from_other_processes(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
+    settings, _, _ = demo_run
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "duckdb_cli",
+            "-readonly",
+            "-csv",
+            str(settings.warehouse_path),
+            "-c",
+            "select count(*) from mart.engineer_monthly",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert int(out.splitlines()[1]) >= 24
+
+
+def test_an_identity_conflict_stops_the_run_with_exit_3(
+    demo_run: tuple[Settings, dict[str, Any], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, truth, _ = demo_run
+    key = next(k for k in truth["principals"] if k.startswith("api_key_id:")).split(":", 1)[1]
+    aliases = settings.reference / "aliases.parquet"
+    before = settings.warehouse_path.read_bytes()
+    conflict = tmp_path / "aliases.csv"
+    frame = pl.read_parquet(aliases)
+    pl.concat(
+        [
+            frame,
+            pl.DataFrame(
+                {
+                    "engineer_id": ["E9999"],
+                    "kind": ["api_key_id"],
+                    "value": [key],
+                    "valid_from": [date(2020, 1, 1)],
+                    "valid_to": [None],
+                },
+                schema=frame.schema,
+            ),
+        ]
+    ).write_csv(conflict)
+    monkeypatch.chdir(settings.data_dir.parent)
+    assert main(["--data-dir", str(settings.data_dir), "reference", "load", "aliases", str(conflict)]) == 0
+    try:
+        code = main(["--data-dir", str(settings.data_dir), "run", "--date", END])
+        assert code == 3
+        assert "does not tie out" in capsys.readouterr().err
+        assert settings.warehouse_path.read_bytes() == before  # nothing half-built was published
+    finally:
+        frame.write_parquet(aliases)
