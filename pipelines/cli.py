@@ -201,11 +201,13 @@ def _print_summary(settings: Settings) -> None:
 
     wh = settings.warehouse_path
     providers = query(wh, "providers")
-    table = Table(title="Spend per provider (list cost of metered tokens) and billed")
-    for col in ("provider", "spend (list)", "unattributed", "billed"):
+    table = Table(title="Spend per provider (billed dollars allocated to usage)")
+    for col in ("provider", "spend", "billed", "list price", "unattributed"):
         table.add_column(col, justify="left" if col == "provider" else "right")
     for r in providers.iter_rows(named=True):
-        table.add_row(r["provider"], _usd(r["spend_usd"]), _usd(r["unattributed_usd"]), _usd(r["billed_usd"]))
+        table.add_row(
+            r["provider"], _usd(r["spend_usd"]), _usd(r["billed_usd"]), _usd(r["list_usd"]), _usd(r["unattributed_usd"])
+        )
     out.print(table)
 
     top = query(wh, "top_engineers", {"limit": 10})
@@ -229,14 +231,22 @@ def _print_summary(settings: Settings) -> None:
         )
     out.print(table)
 
-    attribution = query(wh, "attribution").row(0, named=True)
-    total, unattributed = attribution["spend_usd"], attribution["unattributed_usd"]
-    share = (unattributed / total) if total else Decimal(0)
-    out.print(
-        f"Unattributed: {_usd(unattributed)} of {_usd(total)} spend ({float(share):.1%}), "
-        f"{attribution['unattributed_principals']} principal(s) without an alias"
-    )
+    a = query(wh, "attribution").row(0, named=True)
+    out.print(_attribution_line(a))
     out.print(f"Warehouse: {wh}  (open read-only: duckdb -readonly {wh})")
+
+
+def _attribution_line(a: dict[str, object]) -> str:
+    total = a["spend_usd"] or Decimal(0)
+
+    def pct(part: object) -> str:
+        return f"{float(part / total):.1%}" if total else "-"  # type: ignore[operator]
+
+    return (
+        f"Attribution: {pct(a['alias_usd'])} by alias, {pct(a['observational_usd'])} by shared-route logs, "
+        f"{pct(a['unattributed_usd'])} unattributed ({_usd(a['unattributed_usd'])} of {_usd(total)}; "  # type: ignore[arg-type]
+        f"{a['unattributed_principals']} principal(s) without an alias, see mart.unattributed)"
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -272,9 +282,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if settings.warehouse_path.exists():
         from warehouse.report import query
 
-        a = query(settings.warehouse_path, "attribution").row(0, named=True)
-        share = a["unattributed_usd"] / a["spend_usd"] if a["spend_usd"] else Decimal(0)
-        out.print(f"Unattributed share: {float(share):.1%} ({_usd(a['unattributed_usd'])} of {_usd(a['spend_usd'])})")
+        out.print(_attribution_line(query(settings.warehouse_path, "attribution").row(0, named=True)))
         unpriced = query(settings.warehouse_path, "unpriced")
         if unpriced.height:
             out.print(

@@ -76,6 +76,11 @@ class Settings:
         """Scratch space where the next warehouse is built before `os.replace` publishes it."""
         return self.data_dir / "_build"
 
+    @property
+    def billed_providers(self) -> tuple[str, ...]:
+        """Providers whose spend is allocated from a billed source."""
+        return tuple(sorted(p for p, roles in self.roles.items() if roles.get("billed")))
+
     def role_of(self, source: str) -> str:
         """`billed`, `metered` or `observational` for a source, from the per-provider config."""
         for roles in self.roles.values():

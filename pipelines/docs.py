@@ -6,9 +6,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipelines.reference import KINDS
-from transforms.schema import USAGE_SCHEMA
-from warehouse.build import BuildInputs, build
+from pipelines.warehouse import build_inputs
+from warehouse.build import build
 from warehouse.dictionary import describe
 
 
@@ -16,8 +15,7 @@ def data_dictionary() -> str:
     """The dictionary text: the warehouse built on no data, described (its schema does not depend on data)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "warehouse.duckdb"
-        inputs = BuildInputs([], USAGE_SCHEMA, {k: s.to_frame() for k, s in KINDS.items()}, {"benchmark_company": ""})
-        build(inputs, path)
+        build(build_inputs(None), path)
         return describe(path)
 
 

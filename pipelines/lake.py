@@ -16,6 +16,7 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.ingest import raw_files, read_manifest
+from pipelines.reference import reference_frame
 from transforms.common import ParseResult
 from transforms.normalize import canonicalize, in_window
 from transforms.schema import USAGE_SCHEMA
@@ -77,7 +78,9 @@ def build_window(settings: Settings, start: date, end: date) -> LakeReport:
     frames = [in_window(r.rows, start, end) for r in parsed.values()]
     report.rejected_lines = sum(r.rejects.height for r in parsed.values())
     rows = pl.concat(frames) if frames else USAGE_SCHEMA.to_frame()
-    lake_rows = canonicalize(rows, roles, settings.timezone)
+    lake_rows = canonicalize(
+        rows, roles, settings.timezone, settings.billed_providers, reference_frame(settings, "seat_prices")
+    )
     report.rows_by_source = dict(
         sorted(lake_rows.group_by("source").len().iter_rows())  # type: ignore[arg-type]
     )

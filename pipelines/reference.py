@@ -42,6 +42,16 @@ KINDS: dict[str, pl.Schema] = {
             "valid_to": pl.Date,
         }
     ),
+    "seat_prices": pl.Schema(
+        {
+            "provider": pl.String,
+            "plan": pl.String,
+            "price_usd": pl.String,  # exact decimal text, parsed by the seat pricing rule
+            "period": pl.String,
+            "valid_from": pl.Date,
+            "valid_to": pl.Date,
+        }
+    ),
     "salaries": pl.Schema(
         {
             "timestamp": pl.Date,
@@ -57,13 +67,43 @@ KINDS: dict[str, pl.Schema] = {
         }
     ),
 }
+# An HR snapshot: the roster as of one `snapshot_date`, no validity columns needed (valid_from, if given, is the hire
+# date). `tokencomp reference load roster` stores each under reference/roster_snapshots/<date>.parquet; the kind is
+# listed so the warehouse registers the union as `src_roster_snapshots`.
+ROSTER_SNAPSHOTS = "roster_snapshots"
+KINDS[ROSTER_SNAPSHOTS] = pl.Schema({**KINDS["roster"], "snapshot_date": pl.Date})
+# The kinds a person names on `tokencomp reference load` (snapshots arrive as `roster`).
+USER_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k != ROSTER_SNAPSHOTS)
 REQUIRED: dict[str, tuple[str, ...]] = {
     "roster": ("engineer_id", "email", "level", "location", "valid_from"),
+    ROSTER_SNAPSHOTS: ("engineer_id", "email", "level", "location", "snapshot_date"),
     "aliases": ("engineer_id", "kind", "value"),
     "scopes": ("provider", "scope_kind", "scope_id"),
     "salaries": ("company", "level", "location", "base", "total"),
+    "seat_prices": ("provider", "plan", "price_usd", "period"),
 }
-LATER_KINDS = ("seat_prices", "invoices")  # arrive with the cost-engine issue (#3)
+LATER_KINDS = ("invoices",)  # monthly invoice tie-out arrives with the finance-exports work
+
+# Identity kinds an alias may have: each equals the `principal_kind` of the usage rows it resolves.
+ALIAS_KINDS: tuple[str, ...] = (
+    "email",
+    "api_key_id",
+    "api_key_name",
+    "anthropic_account_id",
+    "service_account_id",
+    "openai_user_id",
+    "iam_principal",
+    "gcp_label",
+    "azure_tag",
+    "litellm_user",
+    "litellm_key_alias",
+    "openrouter_key",
+    "openrouter_user",
+    "github_login",
+    "cursor_email",
+)
+# Values of these kinds match case-insensitively (stored lower-cased; usage principals are lowered too).
+CASE_INSENSITIVE_KINDS: tuple[str, ...] = ("email", "cursor_email", "github_login", "iam_principal")
 
 
 class ReferenceError(ValueError):
@@ -102,15 +142,30 @@ def read_reference_file(kind: str, path: Path) -> pl.DataFrame:
             value = text.filter(pl.col("line") == line)[column][0]
             problem = "missing" if value is None or not str(value).strip() else f"not a valid {dtype}: {value!r}"
             raise ReferenceError(f"{path}:{line}: field {column!r}: {problem}")
-    lowered = {"roster": ["email"], "aliases": []}.get(kind, [])
-    frame = typed.drop("line").with_columns([pl.col(c).str.to_lowercase() for c in lowered])
     if kind == "aliases":
-        frame = frame.with_columns(
-            pl.when(pl.col("kind").str.contains("email"))
+        unknown = typed.filter(~pl.col("kind").is_in(ALIAS_KINDS))
+        if unknown.height:
+            line, value = unknown["line"][0], unknown["kind"][0]
+            raise ReferenceError(
+                f"{path}:{line}: field 'kind': unknown alias kind {value!r} (expected one of {', '.join(ALIAS_KINDS)})"
+            )
+        typed = typed.with_columns(
+            pl.when(pl.col("kind").is_in(CASE_INSENSITIVE_KINDS))
             .then(pl.col("value").str.to_lowercase())
             .otherwise(pl.col("value"))
+            .alias("value")
         )
-    return frame
+    if kind in ("roster", ROSTER_SNAPSHOTS):
+        typed = typed.with_columns(pl.col("email").str.to_lowercase())
+    if kind == "seat_prices":
+        bad = typed.filter(
+            ~pl.col("period").is_in(["month", "year"]) | ~pl.col("price_usd").str.contains(r"^\d+(\.\d{1,12})?$")
+        )
+        if bad.height:
+            row = bad.row(0, named=True)
+            field = "period" if row["period"] not in ("month", "year") else "price_usd"
+            raise ReferenceError(f"{path}:{row['line']}: field {field!r}: not valid: {row[field]!r}")
+    return typed.drop("line")
 
 
 def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
@@ -126,6 +181,8 @@ def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
         files.extend(sorted(f for f in p.rglob("*.csv")) if p.is_dir() else [p])
     if not files:
         raise ReferenceError(f"no CSV files for {kind} in {', '.join(map(str, paths))}")
+    if kind in ("roster", ROSTER_SNAPSHOTS):
+        return _load_roster(settings, files, snapshots_only=kind == ROSTER_SNAPSHOTS)
     frame = pl.concat([read_reference_file(kind, f) for f in files]).unique(maintain_order=True)
     target = settings.reference / f"{kind}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -137,5 +194,89 @@ def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
 
 def reference_frame(settings: Settings, kind: str) -> pl.DataFrame:
     """The stored reference of `kind`, or an empty frame of its schema when none was loaded."""
+    if kind == ROSTER_SNAPSHOTS:
+        return roster_snapshots_frame(settings)
     path = settings.reference / f"{kind}.parquet"
     return pl.read_parquet(path) if path.exists() else KINDS[kind].to_frame()
+
+
+def _is_snapshot(path: Path) -> bool:
+    """Whether a roster CSV is an HR snapshot (it has a `snapshot_date` column) rather than effective-dated."""
+    try:
+        return "snapshot_date" in pl.read_csv(path, n_rows=0, infer_schema=False).columns
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, UnicodeDecodeError):
+        return False  # read_reference_file names the problem
+
+
+def read_roster_snapshot(path: Path) -> pl.DataFrame:
+    """Read one HR snapshot: who was employed as of its single `snapshot_date`, with a `line` column for errors.
+
+    A file mixing dates, or a hire date after the snapshot that lists the engineer, fails naming file, line and field.
+    """
+    frame = read_reference_file(ROSTER_SNAPSHOTS, path).with_row_index("line", offset=2)
+    if not frame.height:
+        raise ReferenceError(f"{path}: no rows, so no snapshot_date")
+    day = frame["snapshot_date"][0]
+    mixed = frame.filter(pl.col("snapshot_date") != day)
+    if mixed.height:
+        line, other = mixed["line"][0], mixed["snapshot_date"][0]
+        raise ReferenceError(
+            f"{path}:{line}: field 'snapshot_date': {other} differs from {day} on line 2 (one snapshot date per file)"
+        )
+    late = frame.filter(pl.col("valid_from") > pl.col("snapshot_date"))
+    if late.height:
+        line, hired = late["line"][0], late["valid_from"][0]
+        raise ReferenceError(f"{path}:{line}: field 'valid_from': hire date {hired} is after snapshot_date {day}")
+    return frame
+
+
+def _replace_parquet(frame: pl.DataFrame, target: Path) -> None:
+    """Write `frame` to `target` so readers see the old file or the new one, never a partial write."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    frame.write_parquet(tmp)
+    os.replace(tmp, target)
+
+
+def _load_roster(settings: Settings, files: list[Path], *, snapshots_only: bool) -> int:
+    """Store roster files: effective-dated ones replace reference/roster.parquet, snapshots accumulate by date.
+
+    Every file is validated before anything is written. Reloading a snapshot date replaces that date only.
+    """
+    effective: list[pl.DataFrame] = []
+    snapshots: list[pl.DataFrame] = []
+    for f in files:
+        if snapshots_only or _is_snapshot(f):
+            snapshots.append(read_roster_snapshot(f).with_columns(pl.lit(str(f)).alias("file")))
+        else:
+            effective.append(read_reference_file("roster", f))
+    columns = KINDS[ROSTER_SNAPSHOTS].names()
+    stacked = (
+        pl.concat(snapshots).unique(subset=columns, keep="first", maintain_order=True)
+        if snapshots
+        else KINDS[ROSTER_SNAPSHOTS].to_frame()
+    )
+    twice = stacked.filter(pl.int_range(pl.len()).over("snapshot_date", "engineer_id") > 0)
+    if twice.height:
+        row = twice.row(0, named=True)
+        raise ReferenceError(
+            f"{row['file']}:{row['line']}: field 'engineer_id': {row['engineer_id']!r} is listed twice "
+            f"in the {row['snapshot_date']} snapshot"
+        )
+    rows = 0
+    if effective:
+        frame = pl.concat(effective).unique(maintain_order=True)
+        _replace_parquet(frame, settings.reference / "roster.parquet")
+        rows += frame.height
+    for (day,), part in stacked.select(columns).partition_by("snapshot_date", as_dict=True).items():
+        _replace_parquet(part.sort("engineer_id"), settings.reference / ROSTER_SNAPSHOTS / f"{day}.parquet")
+        rows += part.height
+    return rows
+
+
+def roster_snapshots_frame(settings: Settings) -> pl.DataFrame:
+    """Every stored HR snapshot stacked: one row per engineer per snapshot date they were employed on."""
+    schema = KINDS[ROSTER_SNAPSHOTS]
+    folder = settings.reference / ROSTER_SNAPSHOTS
+    stored = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
+    return pl.read_parquet(stored).select(schema.names()).cast(dict(schema)) if stored else schema.to_frame()

@@ -5,21 +5,30 @@ Pure: the caller passes parsed canonical rows and the role map from config; noth
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import polars as pl
 
+from transforms.allocation import allocate
 from transforms.pricing import price_usage
 from transforms.schema import USAGE_SCHEMA
+from transforms.seats import price_seats
 
 
-def canonicalize(rows: pl.DataFrame, roles: Mapping[str, str], timezone: str) -> pl.DataFrame:
-    """Stamp `spend_role`, `usage_date` (in the reporting time zone) and `cost_basis`, then list-price.
+def canonicalize(
+    rows: pl.DataFrame,
+    roles: Mapping[str, str],
+    timezone: str,
+    billed_providers: Sequence[str],
+    seat_prices: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Stamp `spend_role`, `usage_date` (reporting time zone) and `cost_basis`, list-price, then allocate.
 
-    Billed rows keep their provider dollars (`cost_basis = 'billed'`); metered rows are spend at list
-    cost until the cost engine (#3) allocates billed dollars onto them; observational rows carry a
-    list cost for attribution but are never summed into spend.
+    Billed rows keep their provider dollars (`cost_basis = 'billed'`); metered rows get the billed
+    dollars allocated onto them (`transforms.allocation`), or stay at list cost where no bill exists;
+    observational rows carry a list cost for attribution but are never summed into spend. With
+    `seat_prices`, subscription seat rows are priced per day from it (`transforms.seats`) before allocation.
     """
     if rows.height == 0:
         return USAGE_SCHEMA.to_frame()
@@ -33,7 +42,10 @@ def canonicalize(rows: pl.DataFrame, roles: Mapping[str, str], timezone: str) ->
         .then(pl.lit("list"))
         .alias("cost_basis"),
     )
-    return price_usage(staged)
+    priced = price_usage(staged)
+    if seat_prices is not None:
+        priced = price_seats(priced, seat_prices)
+    return allocate(priced, billed_providers)
 
 
 def in_window(rows: pl.DataFrame, start: date, end: date) -> pl.DataFrame:

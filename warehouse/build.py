@@ -29,14 +29,31 @@ MODELS: tuple[str, ...] = (
     "core/fct_spend",
     "core/fct_billed_daily",
     "mart/engineer_monthly",
+    "mart/reconciliation",
+    "mart/unattributed",
+    "mart/unpriced_models",
 )
 SCHEMAS: tuple[str, ...] = ("core", "mart")
 STORAGE_VERSION = "v1.4.0"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
-class TieOutError(RuntimeError):
-    """The warehouse does not reproduce the lake's dollars exactly; nothing is published."""
+class BlockingCheckError(RuntimeError):
+    """A blocking (ERROR) check failed: nothing is published. `check` names it."""
+
+    check = "blocking"
+
+
+class TieOutError(BlockingCheckError):
+    """The warehouse does not reproduce the lake's dollars, or spend does not equal the bill."""
+
+    check = "tie_out"
+
+
+class IdentityConflictError(BlockingCheckError):
+    """Two engineers claim the same identity on the same day; spend would fan out to both."""
+
+    check = "identity_conflicts"
 
 
 @dataclass
@@ -101,6 +118,7 @@ def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
         run_sql(con, sql_text("_macros"), {})
         for model in MODELS:
             run_sql(con, sql_text(model), inputs.params)
+        _identity_conflicts(con)
         report = _tie_out(con)
         con.execute("checkpoint")
         con.execute("use memory")
@@ -117,7 +135,9 @@ def _tie_out(con: duckdb.DuckDBPyConnection) -> BuildReport:
         ("lake_list_usd", "usage_list_usd"),
         ("lake_billed_usd", "usage_billed_usd"),
         ("lake_billed_usd", "fct_billed_usd"),
-        ("lake_metered_usd", "fct_spend_usd"),
+        ("billed_allocated_usd", "metered_allocated_usd"),
+        ("expected_spend_usd", "fct_spend_usd"),
+        ("zero", "rows_not_tied"),
     ]
     for lake_col, wh_col in pairs:
         if values[lake_col] != values[wh_col]:
@@ -129,6 +149,17 @@ def _tie_out(con: duckdb.DuckDBPyConnection) -> BuildReport:
         ).fetchall()
     }
     return BuildReport(tables=tables, lake_list_usd=values["lake_list_usd"], lake_billed_usd=values["lake_billed_usd"])
+
+
+def _identity_conflicts(con: duckdb.DuckDBPyConnection) -> None:
+    conflicts = con.sql(sql_text("checks/identity_conflicts")).pl()
+    if conflicts.height:
+        first = conflicts.row(0, named=True)
+        raise IdentityConflictError(
+            f"identity conflict: {first['kind']} {first['value']!r} names both {first['engineer_a']} and "
+            f"{first['engineer_b']} from {first['overlap_from']} ({conflicts.height} conflict(s) in all); "
+            "fix the aliases and rerun"
+        )
 
 
 def publish(build_path: Path, target: Path) -> None:

@@ -7,7 +7,7 @@ from pipelines.defs.ingest import reference_files
 from pipelines.defs.lake import lake_usage
 from pipelines.defs.resources import TokencompResource
 from pipelines.warehouse import build_and_publish
-from warehouse.build import TieOutError
+from warehouse.build import BlockingCheckError
 
 
 @dg.asset(
@@ -28,9 +28,9 @@ def warehouse_duckdb(context: dg.AssetExecutionContext, tokencomp: TokencompReso
     settings = tokencomp.settings()
     try:
         report = build_and_publish(settings)
-    except TieOutError as exc:
+    except BlockingCheckError as exc:
         # A blocking (ERROR) check: nothing is published and the run reports it as such (exit code 3).
-        raise dg.Failure(description=str(exc), metadata={"blocking_check": "tie_out"}) from exc
+        raise dg.Failure(description=str(exc), metadata={"blocking_check": exc.check}) from exc
     context.log.info(f"published {settings.warehouse_path} ({len(report.tables)} tables)")
     return dg.MaterializeResult(
         metadata={

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +22,8 @@ import pytest
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import Settings, load_settings
+from pipelines.lake import build_window
+from pipelines.warehouse import build_and_publish
 
 END = "2026-03-10"
 DEMO = ["demo", "--engineers", "24", "--days", "7", "--end", END, "--seed", "11"]
@@ -129,7 +133,7 @@ def test_summary_prints_providers_top_engineers_and_unattributed_share(
 ) -> None:
     _, truth, out = demo_run
     assert "Spend per provider" in out and "Top 10 engineers by token spend" in out
-    assert "Unattributed:" in out and "principal(s) without an alias" in out
+    assert "Attribution:" in out and "principal(s) without an alias" in out
     for engineer in truth["alerts"]["spend_over_base"]:
         assert f"({engineer})" in out  # the tokenmaxxers lead the table
 
@@ -209,7 +213,53 @@ def test_an_identity_conflict_stops_the_run_with_exit_3(
     try:
         code = main(["--data-dir", str(settings.data_dir), "run", "--date", END])
         assert code == 3
-        assert "does not tie out" in capsys.readouterr().err
+        assert "identity conflict: api_key_id" in capsys.readouterr().err
         assert settings.warehouse_path.read_bytes() == before  # nothing half-built was published
     finally:
         frame.write_parquet(aliases)
+
+
+def test_spend_ties_out_to_the_bill_per_provider_scope_and_day(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
+    settings, truth, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        untied = con.sql(
+            "select count(*) from mart.reconciliation where allocated_usd + unattributed_usd <> billed_usd"
+        ).fetchall()[0][0]
+        rows = con.sql("select count(*) from mart.reconciliation").fetchall()[0][0]
+        spend = dict(con.sql("select provider, sum(spend_usd) from core.fct_spend group by 1").fetchall())
+    assert untied == 0 and rows > 0
+    assert spend == {p: Decimal(v) for p, v in truth["billed_usd"].items()}  # to the 1e-12, not just the cent
+
+
+def test_claude_code_logs_move_attribution_but_never_the_total(
+    demo_run: tuple[Settings, dict[str, Any], str], tmp_path: Path
+) -> None:
+    settings, truth, _ = demo_run
+    without = replace(
+        settings,
+        data_dir=tmp_path / "data",
+        enabled_sources=tuple(s for s in settings.enabled_sources if s != "claude_code_logs"),
+    )
+    shutil.copytree(settings.raw, without.raw)
+    shutil.copytree(settings.reference, without.reference)
+    build_window(without, date(2026, 3, 4), date.fromisoformat(END))
+    build_and_publish(without)
+
+    def by_attribution(s: Settings) -> dict[str, Decimal]:
+        with duckdb.connect(str(s.warehouse_path), read_only=True) as con:
+            return dict(con.sql("select attribution, sum(spend_usd) from core.fct_spend group by 1").fetchall())
+
+    with_logs, no_logs = by_attribution(settings), by_attribution(without)
+    assert sum(with_logs.values()) == sum(no_logs.values()) == sum(Decimal(v) for v in truth["billed_usd"].values())
+    assert "observational" not in no_logs and with_logs["observational"] > 0
+    assert with_logs["unattributed"] + with_logs["observational"] == no_logs["unattributed"]
+    # only engineers who share a key are ever given a share of a shared route
+    sharers = {e for users in truth["shared_keys"].values() for e in users}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        claimed = {
+            r[0]
+            for r in con.sql(
+                "select distinct engineer_id from core.fct_spend where attribution = 'observational'"
+            ).fetchall()
+        }
+    assert claimed and claimed <= sharers

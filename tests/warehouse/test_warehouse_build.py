@@ -18,7 +18,7 @@ from pipelines.lake import build_window
 from pipelines.reference import load_reference
 from pipelines.warehouse import build_and_publish
 from tests.conftest import land_sample
-from warehouse.build import TieOutError
+from warehouse.build import IdentityConflictError
 
 AT = datetime(2026, 3, 6, 6, 0, tzinfo=UTC)
 ROSTER = """engineer_id,email,name,team,cost_centre,level,title,location,valid_from,valid_to
@@ -90,12 +90,14 @@ def test_direct_aliases_attribute_metered_spend_and_observational_rows(world: Se
             "select source, principal_id, engineer_id from core.fct_usage_daily "
             "where spend_role <> 'billed' group by all order by all"
         ).fetchall()
-        spend_engineers = {r[0] for r in con.sql("select distinct engineer_id from core.fct_spend").fetchall()}
+        spend_engineers = set(con.sql("select distinct engineer_id, attribution from core.fct_spend").fetchall())
     assert ("anthropic_usage", "user_01WCz1FkmYMm4gnmykNKUu3Q", "E1") in who
     assert ("openai_usage", "user-abc123XyZ", "E2") in who
     assert ("openai_usage", "user-def456UvW", None) in who
     assert ("claude_code_logs", "alice@acme.example", "E3") in who  # email alias matched case-insensitively
-    assert spend_engineers == {"E1", "E2", None}  # observational Claude Code rows are never spend
+    # Claude Code rows are never spend themselves; they let Alice claim her share of the unresolved
+    # (API-key) Sonnet route of 2026-03-02, the rest of which stays unattributed
+    assert spend_engineers == {("E1", "alias"), ("E2", "alias"), ("E3", "observational"), (None, "unattributed")}
 
 
 def test_engineer_monthly_has_every_active_engineer_with_band_and_shares(world: Settings) -> None:
@@ -110,7 +112,18 @@ def test_engineer_monthly_has_every_active_engineer_with_band_and_shares(world: 
     assert sorted(by_id) == ["E1", "E2", "E3", "E4"]  # E3 (logs only) and E4 (joined mid-window) spend nothing
     # the data covers 2026-03-02..2026-03-04: 3 days; E4 joined on 2026-03-03
     assert by_id["E1"][1] == 3 and by_id["E4"][1] == 2
-    assert by_id["E3"][2] == Decimal(0) and by_id["E4"][2] == Decimal(0)
+    assert by_id["E4"][2] == Decimal(0)
+    # Alice (E3) has no route of her own: her spend is her logs' claim on the shared Sonnet route
+    with duckdb.connect(str(world.warehouse_path), read_only=True) as con:
+        claim = con.sql(
+            "select sum(list_cost_usd) from core.fct_usage_daily where source = 'claude_code_logs'"
+        ).fetchall()[0][0]
+        pool_spend, pool_list = con.sql(
+            "select sum(spend_usd), sum(list_cost_usd) from core.fct_spend "
+            "where provider = 'anthropic' and model = 'claude-sonnet-4-5' and attribution <> 'alias' "
+            "and cost_basis <> 'billed' and billing_date = '2026-03-02'"
+        ).fetchall()[0]
+    assert abs(by_id["E3"][2] - pool_spend * claim / pool_list) <= Decimal("1e-12")
     assert by_id["E1"][2] == e1_spend
     assert (by_id["E1"][3], by_id["E1"][4]) == (220000, 350000)  # median of Acme only, Other Corp filtered out
     assert by_id["E1"][5] == (e1_spend * 365 / 3).quantize(Decimal("1E-12"), rounding="ROUND_DOWN")
@@ -167,6 +180,6 @@ def test_an_alias_that_names_two_engineers_stops_the_build_and_publishes_nothing
     build_and_publish(world)
     published = world.warehouse_path.read_bytes()
     _write(world, "aliases", ALIASES + "E4,openai_user_id,user-abc123XyZ,2024-01-01,\n")
-    with pytest.raises(TieOutError, match="does not tie out"):
+    with pytest.raises(IdentityConflictError, match="openai_user_id 'user-abc123XyZ' names both E2 and E4"):
         build_and_publish(world)
     assert world.warehouse_path.read_bytes() == published

@@ -24,56 +24,67 @@ from transforms.common import (
     with_record_id,
 )
 
-# Validation helpers shared by every parser. `j` is a JSON value, `p` a JSON path; each `*_problem`
-# macro returns NULL when the value is acceptable, else a short reason for the reject log.
+# Validation helpers shared by every parser. A value under check is known by its kind (a
+# `json_type` name, or 'ABSENT' when the path is missing) and its text (`->>`); each
+# `*_reason(kind, val, optional)` macro returns NULL when the value is acceptable, else a short
+# reason for the reject log. Working on kind and text lets a parser look up every field of a record
+# in one parse; the `*_problem(j, p, optional)` forms look the value up themselves.
 MACROS_SQL = """
-create or replace temp macro json_kind(j, p) as coalesce(json_type(j, p), 'ABSENT');
-
-create or replace temp macro absent_problem(j, p, optional) as
+create or replace temp macro absent_reason(kind, optional) as
     case
         when optional then null
-        when json_kind(j, p) = 'ABSENT' then 'missing'
+        when kind = 'ABSENT' then 'missing'
         else 'null'
     end;
 
-create or replace temp macro int_problem(j, p, optional) as
+create or replace temp macro int_reason(kind, val, optional) as
     case
-        when json_kind(j, p) in ('ABSENT', 'NULL') then absent_problem(j, p, optional)
-        when json_kind(j, p) not in ('BIGINT', 'UBIGINT') then 'not an integer'
-        when try_cast(j ->> p as bigint) is null then 'out of range'
-        when try_cast(j ->> p as bigint) < 0 then 'negative'
+        when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
+        when kind not in ('BIGINT', 'UBIGINT') then 'not an integer'
+        when try_cast(val as bigint) is null then 'out of range'
+        when try_cast(val as bigint) < 0 then 'negative'
     end;
 
-create or replace temp macro int_value(j, p) as coalesce(try_cast(j ->> p as bigint), 0);
+create or replace temp macro int_value_of(val) as coalesce(try_cast(val as bigint), 0);
 
-create or replace temp macro decimal_problem(j, p, optional) as
+create or replace temp macro decimal_reason(kind, val, optional) as
     case
-        when json_kind(j, p) in ('ABSENT', 'NULL') then absent_problem(j, p, optional)
-        when json_kind(j, p) not in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') then 'not a number'
-        when try_cast(j ->> p as decimal(38, 12)) is null then 'not a number'
+        when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
+        when kind not in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') then 'not a number'
+        when try_cast(val as decimal(38, 12)) is null then 'not a number'
     end;
 
-create or replace temp macro decimal_value(j, p) as try_cast(j ->> p as decimal(38, 12));
-
-create or replace temp macro string_problem(j, p, optional) as
+create or replace temp macro string_reason(kind, val, optional) as
     case
-        when json_kind(j, p) in ('ABSENT', 'NULL') then absent_problem(j, p, optional)
-        when json_kind(j, p) <> 'VARCHAR' then 'not a string'
-        when j ->> p = '' then 'empty'
+        when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
+        when kind <> 'VARCHAR' then 'not a string'
+        when val = '' then 'empty'
     end;
 
 -- A timestamp is an RFC 3339 / ISO-8601 string or Unix seconds; NULL when neither parses.
-create or replace temp macro timestamp_value(j, p) as
+create or replace temp macro timestamp_value_of(kind, val) as
     case
-        when json_kind(j, p) in ('BIGINT', 'UBIGINT') then try(to_timestamp(try_cast(j ->> p as bigint)))
-        when json_kind(j, p) = 'VARCHAR' then try_cast(j ->> p as timestamptz)
+        when kind in ('BIGINT', 'UBIGINT') then try(to_timestamp(try_cast(val as bigint)))
+        when kind = 'VARCHAR' then try_cast(val as timestamptz)
     end;
 
-create or replace temp macro timestamp_problem(j, p, optional) as
+create or replace temp macro timestamp_reason(kind, val, optional) as
     case
-        when json_kind(j, p) in ('ABSENT', 'NULL') then absent_problem(j, p, optional)
-        when timestamp_value(j, p) is null then 'not a timestamp'
+        when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
+        when timestamp_value_of(kind, val) is null then 'not a timestamp'
     end;
+
+-- The same on a JSON value `j` and a JSON path `p`: each use looks the value up again.
+create or replace temp macro json_kind(j, p) as coalesce(json_type(j, p), 'ABSENT');
+create or replace temp macro absent_problem(j, p, optional) as absent_reason(json_kind(j, p), optional);
+create or replace temp macro int_problem(j, p, optional) as int_reason(json_kind(j, p), j ->> p, optional);
+create or replace temp macro int_value(j, p) as int_value_of(j ->> p);
+create or replace temp macro decimal_problem(j, p, optional) as decimal_reason(json_kind(j, p), j ->> p, optional);
+create or replace temp macro decimal_value(j, p) as try_cast(j ->> p as decimal(38, 12));
+create or replace temp macro string_problem(j, p, optional) as string_reason(json_kind(j, p), j ->> p, optional);
+create or replace temp macro timestamp_value(j, p) as timestamp_value_of(json_kind(j, p), j ->> p);
+create or replace temp macro timestamp_problem(j, p, optional) as
+    timestamp_reason(json_kind(j, p), j ->> p, optional);
 
 -- `*_check(j, field, optional)`: {field, reason} for a field path relative to `j`; `first_problem`
 -- picks the first failing check of a list (NULL when the record is valid).
@@ -198,10 +209,10 @@ order by p.delivery, p.stage, p.pos, p.field
 limit 1
 """
 
-# One reject row per rejected record of table `checked`.
+# One reject row per rejected record of table `checked` (lineage from `deliveries`).
 REJECTS_SQL = """
-select p.raw_sha256, p.file, c.line, c.reject_field as field, c.reject_reason as reason
-from checked as c join pages as p using (delivery)
+select d.raw_sha256, d.file, c.line, c.reject_field as field, c.reject_reason as reason
+from checked as c join deliveries as d using (delivery)
 where c.reject_reason is not null
 order by c.delivery, c.line
 """
@@ -226,12 +237,23 @@ order by d.delivery
 LOADED_SQL = """
 select
     c.* exclude (delivery, line, reject_field, reject_reason, stat_date),
-    p.raw_sha256,
-    p.ingested_at,
-    row_number() over (order by p.seq, c.delivery, c.line) as delivery_rank
-from checked as c join pages as p using (delivery)
+    d.raw_sha256,
+    d.ingested_at,
+    row_number() over (order by d.seq, c.delivery, c.line) as delivery_rank
+from checked as c join deliveries as d using (delivery)
 where c.reject_reason is null
 """
+
+
+def open_deliveries(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], paths: Sequence[str]) -> None:
+    """Define the validation macros and table `deliveries`: one row per delivery, its `delivery`
+    number, the `filename` to read, its lineage and owner. Reads no file.
+    """
+    con.execute(MACROS_SQL)
+    deliveries = file_index(files, paths).with_row_index("delivery").cast({"delivery": pl.Int64})
+    con.register("deliveries_frame", deliveries)
+    con.execute("create or replace temp table deliveries as select * from deliveries_frame")
+    con.unregister("deliveries_frame")
 
 
 def open_batch(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], paths: Sequence[str]) -> None:
@@ -239,11 +261,7 @@ def open_batch(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], paths: 
 
     Must run while `plain_text_paths` is open; afterwards the bytes live in DuckDB.
     """
-    con.execute(MACROS_SQL)
-    deliveries = file_index(files, paths).with_row_index("delivery").cast({"delivery": pl.Int64})
-    con.register("deliveries_frame", deliveries)
-    con.execute("create or replace temp table deliveries as select * from deliveries_frame")
-    con.unregister("deliveries_frame")
+    open_deliveries(con, files, paths)
     con.execute(LOAD_SQL, {"paths": sorted(set(paths))})
     lost = con.execute(
         "select filename from deliveries anti join pages using (delivery) order by delivery limit 1"

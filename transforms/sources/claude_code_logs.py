@@ -12,99 +12,194 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from transforms.common import ParseResult, RawFile, UnreadableFile, connect, plain_text_paths
-from transforms.sources._pages import collect, open_batch
+from transforms.sources._pages import collect, open_deliveries
 
 SOURCE = "claude_code_logs"
 
 KEY_COLUMNS: tuple[str, ...] = ("owner", "message_id")
 
-# Non-blank lines with their 1-based line numbers (blank lines keep the numbering, uncounted);
-# CRLF line ends are accepted.
-LINES_SQL = """
-create or replace temp table lines as
-with split as (
-    select
-        delivery,
-        lower(trim(owner)) as owner,
-        string_split(text, chr(10)) as parts
-    from pages
-),
-numbered as (
-    select delivery, owner, rtrim(unnest(parts), chr(13)) as txt, generate_subscripts(parts, 1) as line
-    from split
-)
-select delivery, owner, line, case when json_valid(txt) then txt end::json as j
-from numbered
-where trim(txt, chr(32) || chr(9)) <> ''
+# The fields a usage line is checked and shaped from, looked up together in one parse of the line;
+# `kinds[i]` and `vals[i]` below follow this order.
+FIELDS_SQL = """
+create or replace temp macro usage_fields() as [
+    '$.message.usage',
+    '$.message.model',
+    '$.timestamp',
+    '$.message.id',
+    '$.message.usage.input_tokens',
+    '$.message.usage.output_tokens',
+    '$.message.usage.cache_read_input_tokens',
+    '$.message.usage.cache_creation',
+    '$.message.usage.cache_creation_input_tokens',
+    '$.message.usage.cache_creation.ephemeral_5m_input_tokens',
+    '$.message.usage.cache_creation.ephemeral_1h_input_tokens',
+    '$.message.usage.service_tier',
+    '$.message.usage.speed',
+    '$.message.usage.inference_geo'
+]
 """
 
-# One row per line: why it is rejected (if it is), and the usage it carries (if any). Lines
-# without `message.usage` (user, summary, system ...) and `<synthetic>` error lines load, no row.
-CHECK_SQL = """
+# One row per line of every file read, straight from the bytes (nothing large is stored): its
+# 1-based number, whether it counts (blank lines keep the numbering, uncounted; CRLF accepted),
+# why it is rejected (if it is) and the usage it carries (if any). Lines without `message.usage`
+# (user, summary, system ...) and `<synthetic>` error lines load, no row. A file that is not UTF-8
+# gives one uncounted row flagged `not_utf8`, an empty file one blank row, so every file read shows.
+# Each line is parsed once for the kinds of the root and of every field (NULL: not JSON), and once
+# more, for its values, only when it carries usage.
+LINES_SQL = """
 create or replace temp table line_usage as
-with classified as (
+with files as (
+    select filename, ltrim(try(decode(content)), chr(65279)) as text
+    from read_blob($paths)
+),
+split as (
+    select filename, text is null as not_utf8, string_split(coalesce(text, ''), chr(10)) as parts
+    from files
+),
+numbered as (
+    select filename, not_utf8, unnest(parts) as part, generate_subscripts(parts, 1) as line
+    from split
+),
+-- trim and rtrim scan the whole line: run them only on lines that start or end with what they cut
+stripped as (
+    select
+        filename,
+        not_utf8,
+        line,
+        case when ends_with(part, chr(13)) then rtrim(part, chr(13)) else part end as txt
+    from numbered
+),
+counted as (
     select
         *,
-        j is not null
-            and json_type(j) = 'OBJECT'
-            and coalesce(json_type(j, '$.message.usage'), 'NULL') <> 'NULL'
-            and coalesce(j ->> '$.message.model', '') <> '<synthetic>' as has_usage,
-        json_type(j, '$.message.usage.cache_creation') = 'OBJECT' as has_cache_split
-    from lines
+        case
+            when starts_with(txt, chr(32)) or starts_with(txt, chr(9)) then trim(txt, chr(32) || chr(9)) <> ''
+            else txt <> ''
+        end as counted
+    from stripped
+),
+typed as (
+    select
+        filename,
+        not_utf8,
+        line,
+        counted,
+        txt,
+        case when counted then try(json_type(txt, list_append(usage_fields(), '$'))) end as kinds
+    from counted
+),
+fields as (
+    select
+        filename,
+        not_utf8,
+        line,
+        counted,
+        txt,
+        kinds,
+        kinds is not null as is_json,
+        kinds[15] as root_kind,
+        coalesce(kinds[1], 'ABSENT') as usage_kind
+    from typed
+),
+looked_up as (
+    select
+        *,
+        case
+            when root_kind = 'OBJECT' and usage_kind not in ('ABSENT', 'NULL')
+                then json_extract_string(txt, usage_fields())
+        end as vals
+    from fields
+),
+classified as (
+    select
+        filename,
+        not_utf8,
+        line,
+        counted,
+        is_json,
+        root_kind,
+        usage_kind,
+        root_kind = 'OBJECT'
+            and usage_kind not in ('ABSENT', 'NULL')
+            and coalesce(vals[2], '') <> '<synthetic>' as has_usage,
+        kinds[8] = 'OBJECT' as has_cache_split,
+        vals[2] as model_raw,
+        coalesce(kinds[3], 'ABSENT') as ts_kind,
+        vals[3] as ts_val,
+        coalesce(kinds[4], 'ABSENT') as id_kind,
+        vals[4] as message_id,
+        coalesce(kinds[5], 'ABSENT') as input_kind,
+        vals[5] as input_val,
+        coalesce(kinds[6], 'ABSENT') as output_kind,
+        vals[6] as output_val,
+        coalesce(kinds[7], 'ABSENT') as cache_read_kind,
+        vals[7] as cache_read_val,
+        coalesce(kinds[9], 'ABSENT') as cache_write_kind,
+        vals[9] as cache_write_val,
+        coalesce(kinds[10], 'ABSENT') as cache_5m_kind,
+        vals[10] as cache_5m_val,
+        coalesce(kinds[11], 'ABSENT') as cache_1h_kind,
+        vals[11] as cache_1h_val,
+        vals[12] as service_tier,
+        vals[13] as speed,
+        vals[14] as inference_geo
+    from looked_up
 ),
 validated as (
     select
         *,
         case
-            when j is null then {'field': null, 'reason': 'not JSON'}
-            when json_type(j) <> 'OBJECT' then {'field': null, 'reason': 'not a JSON object'}
+            when not counted then null
+            when not is_json then {'field': null, 'reason': 'not JSON'}
+            when root_kind <> 'OBJECT' then {'field': null, 'reason': 'not a JSON object'}
             when has_usage then first_problem([
                 {'field': 'message.usage',
-                 'reason': case when json_type(j, '$.message.usage') <> 'OBJECT' then 'not an object' end},
-                timestamp_check(j, 'timestamp', false),
-                string_check(j, 'message.id', false),
-                int_check(j, 'message.usage.input_tokens', false),
-                int_check(j, 'message.usage.output_tokens', false),
-                int_check(j, 'message.usage.cache_read_input_tokens', true),
+                 'reason': case when usage_kind <> 'OBJECT' then 'not an object' end},
+                {'field': 'timestamp', 'reason': timestamp_reason(ts_kind, ts_val, false)},
+                {'field': 'message.id', 'reason': string_reason(id_kind, message_id, false)},
+                {'field': 'message.usage.input_tokens', 'reason': int_reason(input_kind, input_val, false)},
+                {'field': 'message.usage.output_tokens', 'reason': int_reason(output_kind, output_val, false)},
+                {'field': 'message.usage.cache_read_input_tokens',
+                 'reason': int_reason(cache_read_kind, cache_read_val, true)},
                 case
                     when has_cache_split then {'field': null, 'reason': null}
-                    else int_check(j, 'message.usage.cache_creation_input_tokens', true)
+                    else {'field': 'message.usage.cache_creation_input_tokens',
+                          'reason': int_reason(cache_write_kind, cache_write_val, true)}
                 end,
-                int_check(j, 'message.usage.cache_creation.ephemeral_5m_input_tokens', true),
-                int_check(j, 'message.usage.cache_creation.ephemeral_1h_input_tokens', true)
+                {'field': 'message.usage.cache_creation.ephemeral_5m_input_tokens',
+                 'reason': int_reason(cache_5m_kind, cache_5m_val, true)},
+                {'field': 'message.usage.cache_creation.ephemeral_1h_input_tokens',
+                 'reason': int_reason(cache_1h_kind, cache_1h_val, true)}
             ])
         end as problem
     from classified
 )
 select
-    v.delivery,
+    d.delivery,
     v.line,
+    v.counted,
+    v.not_utf8,
     v.problem.field as reject_field,
     v.problem.reason as reject_reason,
-    v.has_usage and v.problem is null as is_usage,
-    v.owner,
-    p.seq,
-    p.raw_sha256,
-    p.ingested_at,
-    j ->> '$.message.id' as message_id,
-    timestamp_value(j, '$.timestamp') as ts,
-    j ->> '$.message.model' as model_raw,
-    j ->> '$.message.usage.service_tier' as service_tier,
-    j ->> '$.message.usage.speed' as speed,
-    j ->> '$.message.usage.inference_geo' as inference_geo,
-    int_value(j, '$.message.usage.input_tokens') as uncached_input_tokens,
-    int_value(j, '$.message.usage.cache_read_input_tokens') as cache_read_tokens,
-    case
-        when has_cache_split then int_value(j, '$.message.usage.cache_creation.ephemeral_5m_input_tokens')
-        else int_value(j, '$.message.usage.cache_creation_input_tokens')
-    end as cache_write_5m_tokens,
-    case
-        when has_cache_split then int_value(j, '$.message.usage.cache_creation.ephemeral_1h_input_tokens')
-        else 0
-    end as cache_write_1h_tokens,
-    int_value(j, '$.message.usage.output_tokens') as output_tokens
+    v.counted and v.has_usage and v.problem is null as is_usage,
+    lower(trim(d.owner)) as owner,
+    d.seq,
+    d.raw_sha256,
+    d.ingested_at,
+    v.message_id,
+    timestamp_value_of(v.ts_kind, v.ts_val) as ts,
+    v.model_raw,
+    v.service_tier,
+    v.speed,
+    v.inference_geo,
+    int_value_of(v.input_val) as uncached_input_tokens,
+    int_value_of(v.cache_read_val) as cache_read_tokens,
+    case when v.has_cache_split then int_value_of(v.cache_5m_val) else int_value_of(v.cache_write_val) end
+        as cache_write_5m_tokens,
+    case when v.has_cache_split then int_value_of(v.cache_1h_val) else 0 end as cache_write_1h_tokens,
+    int_value_of(v.output_val) as output_tokens
 from validated as v
-join pages as p using (delivery)
+join deliveries as d using (filename)
 """
 
 # One row per (engineer, message.id) over every line of every delivery: output = max; input,
@@ -170,6 +265,7 @@ create or replace temp table checked as
 select l.delivery, l.line, l.reject_field, l.reject_reason, m.billing_date as stat_date
 from line_usage as l
 left join merged as m on l.is_usage and m.owner = l.owner and m.message_id = l.message_id
+where l.counted
 """
 
 ROWS_SQL = """
@@ -191,13 +287,21 @@ def parse(files: Sequence[RawFile]) -> ParseResult:
         if not (f.provenance.get("owner") or "").strip():
             raise UnreadableFile(f.name, "provenance.owner", "no engineer email for this delivery")
     con = connect()
+    con.execute(FIELDS_SQL)
     with plain_text_paths(files) as paths:
-        open_batch(con, files, paths)
-    bad = con.execute("select file from pages where text is null order by delivery limit 1").fetchone()
+        open_deliveries(con, files, paths)
+        con.execute(LINES_SQL, {"paths": sorted(set(paths))})
+    lost = con.execute(
+        "select filename from deliveries anti join line_usage using (delivery) order by delivery limit 1"
+    ).fetchone()
+    if lost is not None:  # read_blob names files as given; anything else is a bug, not bad data
+        raise FileNotFoundError(lost[0])
+    bad = con.execute(
+        "select file from deliveries where delivery in (select delivery from line_usage where not_utf8)"
+        " order by delivery limit 1"
+    ).fetchone()
     if bad is not None:
         raise UnreadableFile(bad[0], None, "not UTF-8")
-    con.execute(LINES_SQL)
-    con.execute(CHECK_SQL)
     con.execute(MERGE_SQL)
     con.execute(CHECKED_SQL)
     return collect(con, KEY_COLUMNS, rows_sql=ROWS_SQL)

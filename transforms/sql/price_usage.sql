@@ -1,10 +1,12 @@
--- List-price canonical usage rows: match the catalog model, pick the price period in force on the
--- billing date, pick the tier per request (or from context_window for aggregates), multiply.
+-- List-price canonical usage rows: match the model, take the price row in force on the billing date for the
+-- row's service tier and speed, pick the long-context tier per request (or from context_window for
+-- aggregates), multiply.
 -- Inputs (replacement scans): usage_rows (with a _row index), model_map, prices. Parameter: $per_request_sources.
 with matched as (
     select
         usage_rows.*,
-        model_map.model_id
+        model_map.model_id,
+        model_map.override_version
     from usage_rows
     left join model_map
         on model_map.provider = usage_rows.provider
@@ -21,26 +23,63 @@ token_rows as (
     from matched
 ),
 
-priced as (
+chosen as (
+    -- the price row in force for the row's tier and speed, else for its tier, else for its speed, else the
+    -- standard row (null tier and speed); price_table() stores a variant row only where it changes the price
     select
         token_rows.*,
-        prices.tier_threshold,
-        prices.price_version as catalog_version,
-        prices.model is not null as has_price,
-        coalesce(prices.tier_threshold is not null and case
-            when token_rows.per_request then token_rows.total_input_tokens > prices.tier_threshold
-            else token_rows.context_window is not null and token_rows.context_window <> '0-200k'
-        end, false) as use_tier,
-        prices.uncached_input_mtok, prices.cache_read_mtok, prices.cache_write_5m_mtok,
-        prices.cache_write_1h_mtok, prices.output_mtok,
-        prices.tier_uncached_input_mtok, prices.tier_cache_read_mtok, prices.tier_cache_write_5m_mtok,
-        prices.tier_cache_write_1h_mtok, prices.tier_output_mtok
+        case
+            when both_named.model is not null then both_named
+            when tier_named.model is not null then tier_named
+            when speed_named.model is not null then speed_named
+            else standard
+        end as price
     from token_rows
-    left join prices
-        on prices.provider = token_rows.provider
-        and prices.model = token_rows.model_id
-        and token_rows.billing_date >= prices.effective_from
-        and (prices.effective_to is null or token_rows.billing_date < prices.effective_to)
+    left join prices as both_named
+        on both_named.provider = token_rows.provider
+        and both_named.model = token_rows.model_id
+        and both_named.service_tier = token_rows.service_tier
+        and both_named.speed = token_rows.speed
+        and token_rows.billing_date >= both_named.effective_from
+        and (both_named.effective_to is null or token_rows.billing_date < both_named.effective_to)
+    left join prices as tier_named
+        on tier_named.provider = token_rows.provider
+        and tier_named.model = token_rows.model_id
+        and tier_named.service_tier = token_rows.service_tier
+        and tier_named.speed is null
+        and token_rows.billing_date >= tier_named.effective_from
+        and (tier_named.effective_to is null or token_rows.billing_date < tier_named.effective_to)
+    left join prices as speed_named
+        on speed_named.provider = token_rows.provider
+        and speed_named.model = token_rows.model_id
+        and speed_named.service_tier is null
+        and speed_named.speed = token_rows.speed
+        and token_rows.billing_date >= speed_named.effective_from
+        and (speed_named.effective_to is null or token_rows.billing_date < speed_named.effective_to)
+    left join prices as standard
+        on standard.provider = token_rows.provider
+        and standard.model = token_rows.model_id
+        and standard.service_tier is null
+        and standard.speed is null
+        and token_rows.billing_date >= standard.effective_from
+        and (standard.effective_to is null or token_rows.billing_date < standard.effective_to)
+),
+
+priced as (
+    select
+        chosen.* exclude (price),
+        price.tier_threshold,
+        price.price_version as table_version,
+        price.model is not null as has_price,
+        coalesce(price.tier_threshold is not null and case
+            when chosen.per_request then chosen.total_input_tokens > price.tier_threshold
+            else chosen.context_window is not null and chosen.context_window <> '0-200k'
+        end, false) as use_tier,
+        price.uncached_input_mtok, price.cache_read_mtok, price.cache_write_5m_mtok,
+        price.cache_write_1h_mtok, price.output_mtok,
+        price.tier_uncached_input_mtok, price.tier_cache_read_mtok, price.tier_cache_write_5m_mtok,
+        price.tier_cache_write_1h_mtok, price.tier_output_mtok
+    from chosen
 ),
 
 costed as (
@@ -64,7 +103,8 @@ final as (
         costed.* replace (
             coalesce(costed.model_id, costed.model_raw) as model,
             case when has_tokens and has_price then token_cost::decimal(38, 12) end as list_cost_usd,
-            case when has_tokens and has_price then catalog_version end as price_version,
+            -- a model named by an overrides pattern is priced "through" the overrides even at a catalog price
+            case when has_tokens and has_price then coalesce(override_version, table_version) end as price_version,
             case
                 when not has_tokens then costed.pricing_flag
                 when not has_price then 'unpriced'

@@ -12,18 +12,31 @@ scopes as (
     select * from core.dim_scope
 ),
 
+resolved as (
+    -- one engineer per record: the identity check guarantees a single engineer per (kind, value, day);
+    -- grouping here keeps a duplicated alias row (same engineer twice) from counting a record twice
+    select
+        usage.record_id,
+        min(aliases.engineer_id) as resolved_engineer_id
+    from usage
+    inner join aliases
+        on aliases.kind = usage.principal_kind
+        and aliases.value = if(
+            list_contains($case_insensitive_kinds, usage.principal_kind),
+            lower(usage.principal_id),
+            usage.principal_id
+        )
+        and usage.usage_date >= aliases.valid_from
+        and (aliases.valid_to is null or usage.usage_date < aliases.valid_to)
+    group by usage.record_id
+),
+
 attributed as (
     select
         usage.*,
-        aliases.engineer_id as resolved_engineer_id
+        resolved.resolved_engineer_id
     from usage
-    left join aliases
-        on aliases.kind = usage.principal_kind
-        and aliases.value = case
-            when usage.principal_kind like '%email%' then lower(usage.principal_id) else usage.principal_id
-        end
-        and usage.usage_date >= aliases.valid_from
-        and (aliases.valid_to is null or usage.usage_date < aliases.valid_to)
+    left join resolved on resolved.record_id = usage.record_id
 ),
 
 scoped as (
@@ -56,6 +69,7 @@ final as (
         scope_cost_centre,
         coalesce(engineer_id, resolved_engineer_id) as engineer_id,
         pricing_flag,
+        cost_basis,
         count(*) as records,
         sum(uncached_input_tokens) as uncached_input_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
@@ -65,7 +79,8 @@ final as (
         sum(reasoning_tokens) as reasoning_tokens,
         sum(requests) as requests,
         sum(list_cost_usd)::decimal(38, 12) as list_cost_usd,
-        sum(billed_cost_usd)::decimal(38, 12) as billed_cost_usd
+        sum(billed_cost_usd)::decimal(38, 12) as billed_cost_usd,
+        sum(allocated_cost_usd)::decimal(38, 12) as allocated_cost_usd
     from scoped
     group by all
 )
@@ -89,6 +104,7 @@ comment on column core.fct_usage_daily.scope_id is 'Provider scope id; default f
 comment on column core.fct_usage_daily.scope_cost_centre is 'Cost centre of the scope, from the scopes reference.';
 comment on column core.fct_usage_daily.engineer_id is 'Engineer the principal resolves to on that day; null when unattributed.';
 comment on column core.fct_usage_daily.pricing_flag is 'unpriced (no list price: never $0) or base_tier_assumed (aggregate without context window); null when priced normally.';
+comment on column core.fct_usage_daily.cost_basis is 'billed (a provider bill line), allocated (metered tokens carrying billed dollars), list (metered tokens at list price: no billed source, or the day''s bill has not arrived) or null (observational).';
 comment on column core.fct_usage_daily.records is 'Number of lake records aggregated into the row.';
 comment on column core.fct_usage_daily.uncached_input_tokens is 'Input tokens neither read from nor written to cache.';
 comment on column core.fct_usage_daily.cache_read_tokens is 'Input tokens read from cache.';
@@ -99,3 +115,4 @@ comment on column core.fct_usage_daily.reasoning_tokens is 'Reasoning tokens, a 
 comment on column core.fct_usage_daily.requests is 'Model requests, where the source reports them.';
 comment on column core.fct_usage_daily.list_cost_usd is 'List price of the tokens in USD at the prices in force on the day; null when unpriced.';
 comment on column core.fct_usage_daily.billed_cost_usd is 'Provider-billed USD (billed sources only).';
+comment on column core.fct_usage_daily.allocated_cost_usd is 'On metered rows: the billed dollars allocated to them. On billed rows: the part of the bill placed on metered rows (the rest is the unattributed remainder).';

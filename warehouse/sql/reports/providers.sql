@@ -1,6 +1,10 @@
--- Spend (metered, at list cost in this version) and billed dollars per provider over the whole warehouse.
+-- Spend, its list-price equivalent, what was billed and what no engineer carries, per provider.
 with spend as (
-    select provider, sum(spend_usd) as spend_usd, sum(spend_usd) filter (where unattributed) as unattributed_usd
+    select
+        provider,
+        sum(spend_usd) as spend_usd,
+        sum(list_cost_usd) as list_usd,
+        sum(spend_usd) filter (where unattributed) as unattributed_usd
     from core.fct_spend
     group by provider
 ),
@@ -13,6 +17,7 @@ final as (
     select
         coalesce(spend.provider, billed.provider) as provider,
         coalesce(spend.spend_usd, 0)::decimal(38, 12) as spend_usd,
+        coalesce(spend.list_usd, 0)::decimal(38, 12) as list_usd,
         coalesce(spend.unattributed_usd, 0)::decimal(38, 12) as unattributed_usd,
         coalesce(billed.billed_usd, 0)::decimal(38, 12) as billed_usd
     from spend
