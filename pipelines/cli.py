@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
-from pipelines.reference import KINDS, LATER_KINDS, ReferenceError, load_reference
+from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
 out = Console(highlight=False, soft_wrap=True)
@@ -101,7 +101,7 @@ def cmd_reference_load(args: argparse.Namespace) -> int:
         rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
     except ReferenceError as exc:
         raise CliError(str(exc)) from exc
-    out.print(f"loaded {args.kind}: {rows} rows → {settings.reference / (args.kind + '.parquet')}")
+    out.print(f"loaded {args.kind}: {rows} rows into {settings.reference}")
     return EXIT_OK
 
 
@@ -249,6 +249,50 @@ def _attribution_line(a: dict[str, object]) -> str:
     )
 
 
+def cmd_close(args: argparse.Namespace) -> int:
+    """Freeze a month's books as the warehouse shows them now."""
+    from pipelines.months import MonthError, close_month, parse_month
+
+    settings = _settings(args)
+    try:
+        month = parse_month(args.month)
+        totals = close_month(settings, month)
+    except MonthError as exc:
+        raise CliError(str(exc)) from exc
+    spend = ", ".join(f"{r['provider']} {_usd(r['spend_usd'])}" for r in totals.iter_rows(named=True))
+    out.print(f"closed {month:%Y-%m}: {spend}. Later data for it is posted into the open month as corrections.")
+    return EXIT_OK
+
+
+def cmd_reprice(args: argparse.Namespace) -> int:
+    """Recompute a closed month on purpose and print what changed per provider and engineer."""
+    from pipelines.months import MonthError, parse_month, reprice_month
+
+    settings = _settings(args)
+    try:
+        with err.status(f"re-pricing {args.month}"):
+            diff = reprice_month(settings, parse_month(args.month))
+    except MonthError as exc:
+        raise CliError(str(exc)) from exc
+    if diff.by_provider.height == 0:
+        out.print(f"re-priced {diff.month:%Y-%m}: nothing changed")
+        return EXIT_OK
+    for title, frame, key in (
+        ("provider", diff.by_provider, "provider"),
+        ("engineer", diff.by_engineer, "engineer_id"),
+    ):
+        table = Table(title=f"{diff.month:%Y-%m} re-priced: change per {title}")
+        for col in (*(["provider"] if key == "engineer_id" else []), title, "before", "after", "change"):
+            table.add_column(col, justify="right" if col in {"before", "after", "change"} else "left")
+        for r in frame.iter_rows(named=True):
+            label = r[key] or "(unattributed)"
+            cells = [label, _usd(r["before_usd"]), _usd(r["after_usd"]), _usd(r["change_usd"])]
+            table.add_row(*([r["provider"], *cells] if key == "engineer_id" else cells))
+        out.print(table)
+    out.print(f"re-priced {diff.month:%Y-%m}: net change {_usd(diff.total_change)}")  # type: ignore[arg-type]
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Freshness per source, last runs, unattributed share, unpriced models, quarantined files."""
     from pipelines.ingest import read_manifest
@@ -374,11 +418,30 @@ def build_parser() -> argparse.ArgumentParser:
         "load",
         help="validate and store a reference file",
         description="Validate CSV file(s) of KIND and replace the stored reference. "
-        f"KIND is one of: {', '.join(KINDS)} ({', '.join(LATER_KINDS)} arrive with the cost engine).",
+        f"KIND is one of: {', '.join(USER_KINDS)} ({', '.join(LATER_KINDS)} not yet). A roster CSV with a "
+        "snapshot_date column is an HR snapshot; snapshots accumulate and become effective-dated periods.",
     )
-    load.add_argument("kind", metavar="KIND", help=", ".join(KINDS))
+    load.add_argument("kind", metavar="KIND", help=", ".join(USER_KINDS))
     load.add_argument("paths", metavar="PATH", nargs="+", help="CSV file(s) or folder(s)")
     load.set_defaults(func=cmd_reference_load)
+
+    p = sub.add_parser(
+        "close",
+        help="freeze a month's books; later data for it becomes corrections",
+        description="Freeze MONTH as the published warehouse shows it. Its marts no longer move; "
+        "late data for it is posted into the open month as charge_class = 'correction'.",
+    )
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to close")
+    p.set_defaults(func=cmd_close)
+
+    p = sub.add_parser(
+        "reprice",
+        help="recompute a closed month on purpose and print the diff",
+        description="Rebuild a closed month from the lake with today's prices and aliases, replace "
+        "its frozen books, republish, and print the change per provider and engineer.",
+    )
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="the closed month to recompute")
+    p.set_defaults(func=cmd_reprice)
 
     p = sub.add_parser("status", help="freshness per source, last runs, unattributed share, unpriced models")
     p.set_defaults(func=cmd_status)

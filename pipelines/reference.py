@@ -171,7 +171,7 @@ def read_reference_file(kind: str, path: Path) -> pl.DataFrame:
 def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
     """Replace the stored reference of `kind` with the rows of `paths` (validated); return the row count."""
     if kind in LATER_KINDS:
-        raise ReferenceError(f"reference kind {kind!r} is not supported yet (arrives with the cost engine, #3)")
+        raise ReferenceError(f"reference kind {kind!r} is not supported yet (monthly invoice tie-out is not built)")
     if kind not in KINDS:
         raise ReferenceError(f"unknown reference kind {kind!r}; expected one of {', '.join(KINDS)}")
     files: list[Path] = []

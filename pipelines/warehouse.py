@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines.config import Settings
@@ -12,19 +13,63 @@ from warehouse.build import BuildInputs, BuildReport, build, publish
 
 
 def warehouse_params(benchmark_company: str) -> dict[str, object]:
-    """The `$parameters` every warehouse SQL model may use."""
-    return {"benchmark_company": benchmark_company, "case_insensitive_kinds": list(CASE_INSENSITIVE_KINDS)}
+    """The `$parameters` every warehouse SQL model may use (no month closed unless the caller says so)."""
+    return {
+        "benchmark_company": benchmark_company,
+        "case_insensitive_kinds": list(CASE_INSENSITIVE_KINDS),
+        "closed_months": [],
+        "open_month": None,
+    }
 
 
-def build_inputs(settings: Settings | None, lake: list[Path] | None = None) -> BuildInputs:
-    """What a build reads: the lake and stored references of `settings`, or nothing (schema-only build)."""
+def books_dir(settings: Settings) -> Path:
+    """Where closed months' frozen books live: closed/<YYYY-MM>/fct_spend.parquet, plus a log."""
+    return settings.data_dir / "closed"
+
+
+def frozen_path(settings: Settings, month: date) -> Path:
+    """The frozen spend rows of a closed month."""
+    return books_dir(settings) / month.strftime("%Y-%m") / "fct_spend.parquet"
+
+
+def closed_months(settings: Settings) -> list[date]:
+    """Every closed month (first days), oldest first."""
+    return sorted(date.fromisoformat(f"{p.parent.name}-01") for p in books_dir(settings).glob("*/fct_spend.parquet"))
+
+
+def month_end(month: date) -> date:
+    """The last day of `month`."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def open_month(settings: Settings, closed: list[date]) -> date | None:
+    """Where corrections of closed months are posted: the latest month with lake data that is still open,
+    else the month after the last closed one."""
+    months = {date.fromisoformat(p.parent.name.split("=", 1)[1]).replace(day=1) for p in lake_files(settings)}
+    open_data = sorted(m for m in months if m not in closed)
+    if open_data:
+        return open_data[-1]
+    return month_end(closed[-1]) + timedelta(days=1) if closed else None
+
+
+def build_inputs(
+    settings: Settings | None, lake: list[Path] | None = None, *, unfreeze: date | None = None
+) -> BuildInputs:
+    """What a build reads: the lake, stored references and closed months' books of `settings` (one month
+    may be treated as open, for a re-price), or nothing at all (a schema-only build)."""
     if settings is None:
         return BuildInputs([], USAGE_SCHEMA, {k: s.to_frame() for k, s in KINDS.items()}, warehouse_params(""))
+    closed = [m for m in closed_months(settings) if m != unfreeze]
     return BuildInputs(
         lake_files=lake if lake is not None else lake_files(settings),
         usage_schema=USAGE_SCHEMA,
         references={kind: reference_frame(settings, kind) for kind in KINDS},
-        params=warehouse_params(settings.benchmark_company),
+        params={
+            **warehouse_params(settings.benchmark_company),
+            "closed_months": closed,
+            "open_month": open_month(settings, closed),
+        },
+        closed_spend_files=[frozen_path(settings, m) for m in closed],
     )
 
 

@@ -26,8 +26,9 @@ MODELS: tuple[str, ...] = (
     "core/dim_salary_band",
     "core/dim_model",
     "core/fct_usage_daily",
-    "core/fct_spend",
     "core/fct_billed_daily",
+    "core/spend_computed",
+    "core/fct_spend",
     "mart/engineer_monthly",
     "mart/reconciliation",
     "mart/unattributed",
@@ -64,6 +65,7 @@ class BuildInputs:
     usage_schema: pl.Schema
     references: Mapping[str, pl.DataFrame]
     params: Mapping[str, object] = field(default_factory=dict)
+    closed_spend_files: Sequence[Path] = ()
 
 
 @dataclass
@@ -100,6 +102,8 @@ def _register_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> No
         con.register("src_usage", inputs.usage_schema.to_frame())
     for kind, frame in inputs.references.items():
         con.register(f"src_{kind}", frame)
+    if inputs.closed_spend_files:
+        con.read_parquet([str(p) for p in inputs.closed_spend_files]).create_view("src_closed_spend", replace=True)
 
 
 def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
@@ -118,6 +122,8 @@ def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
         run_sql(con, sql_text("_macros"), {})
         for model in MODELS:
             run_sql(con, sql_text(model), inputs.params)
+            if model == "core/spend_computed" and not inputs.closed_spend_files:
+                run_sql(con, sql_text("core/_no_closed_months"), {})
         _identity_conflicts(con)
         report = _tie_out(con)
         con.execute("checkpoint")

@@ -78,6 +78,11 @@ counted as (
         end as counted
     from stripped
 ),
+-- line 1 always stays, so that every file read shows; the filter also regroups the few lines of
+-- each file into full vectors for the JSON work below
+kept as (
+    select * from counted where counted or line = 1
+),
 typed as (
     select
         filename,
@@ -86,7 +91,7 @@ typed as (
         counted,
         txt,
         case when counted then try(json_type(txt, list_append(usage_fields(), '$'))) end as kinds
-    from counted
+    from kept
 ),
 fields as (
     select
@@ -145,6 +150,24 @@ classified as (
         vals[14] as inference_geo
     from looked_up
 ),
+checked_fields as (
+    select
+        *,
+        case when has_usage then
+            case when usage_kind <> 'OBJECT' then 'not an object' end
+        end as usage_reason,
+        case when has_usage then timestamp_reason(ts_kind, ts_val, false) end as ts_reason,
+        case when has_usage then string_reason(id_kind, message_id, false) end as id_reason,
+        case when has_usage then int_reason(input_kind, input_val, false) end as input_reason,
+        case when has_usage then int_reason(output_kind, output_val, false) end as output_reason,
+        case when has_usage then int_reason(cache_read_kind, cache_read_val, true) end as cache_read_reason,
+        case when has_usage and not has_cache_split then int_reason(cache_write_kind, cache_write_val, true) end
+            as cache_write_reason,
+        case when has_usage then int_reason(cache_5m_kind, cache_5m_val, true) end as cache_5m_reason,
+        case when has_usage then int_reason(cache_1h_kind, cache_1h_val, true) end as cache_1h_reason
+    from classified
+),
+-- the first failing check, in this order
 validated as (
     select
         *,
@@ -152,27 +175,22 @@ validated as (
             when not counted then null
             when not is_json then {'field': null, 'reason': 'not JSON'}
             when root_kind <> 'OBJECT' then {'field': null, 'reason': 'not a JSON object'}
-            when has_usage then first_problem([
-                {'field': 'message.usage',
-                 'reason': case when usage_kind <> 'OBJECT' then 'not an object' end},
-                {'field': 'timestamp', 'reason': timestamp_reason(ts_kind, ts_val, false)},
-                {'field': 'message.id', 'reason': string_reason(id_kind, message_id, false)},
-                {'field': 'message.usage.input_tokens', 'reason': int_reason(input_kind, input_val, false)},
-                {'field': 'message.usage.output_tokens', 'reason': int_reason(output_kind, output_val, false)},
-                {'field': 'message.usage.cache_read_input_tokens',
-                 'reason': int_reason(cache_read_kind, cache_read_val, true)},
-                case
-                    when has_cache_split then {'field': null, 'reason': null}
-                    else {'field': 'message.usage.cache_creation_input_tokens',
-                          'reason': int_reason(cache_write_kind, cache_write_val, true)}
-                end,
-                {'field': 'message.usage.cache_creation.ephemeral_5m_input_tokens',
-                 'reason': int_reason(cache_5m_kind, cache_5m_val, true)},
-                {'field': 'message.usage.cache_creation.ephemeral_1h_input_tokens',
-                 'reason': int_reason(cache_1h_kind, cache_1h_val, true)}
-            ])
+            when not has_usage then null
+            when usage_reason is not null then {'field': 'message.usage', 'reason': usage_reason}
+            when ts_reason is not null then {'field': 'timestamp', 'reason': ts_reason}
+            when id_reason is not null then {'field': 'message.id', 'reason': id_reason}
+            when input_reason is not null then {'field': 'message.usage.input_tokens', 'reason': input_reason}
+            when output_reason is not null then {'field': 'message.usage.output_tokens', 'reason': output_reason}
+            when cache_read_reason is not null
+                then {'field': 'message.usage.cache_read_input_tokens', 'reason': cache_read_reason}
+            when cache_write_reason is not null
+                then {'field': 'message.usage.cache_creation_input_tokens', 'reason': cache_write_reason}
+            when cache_5m_reason is not null
+                then {'field': 'message.usage.cache_creation.ephemeral_5m_input_tokens', 'reason': cache_5m_reason}
+            when cache_1h_reason is not null
+                then {'field': 'message.usage.cache_creation.ephemeral_1h_input_tokens', 'reason': cache_1h_reason}
         end as problem
-    from classified
+    from checked_fields
 )
 select
     d.delivery,

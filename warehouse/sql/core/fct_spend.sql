@@ -1,284 +1,84 @@
 create table core.fct_spend as
 
--- The one place spend is summed. Three kinds of rows:
---   alias          metered rows whose principal resolves to one engineer;
---   observational  a share of an unresolved (shared) route, claimed by an engineer whom an observational
---                  source (Claude Code logs, gateway logs) names on the same provider, day and model;
---   unattributed   what no one claims of an unresolved route, and billed dollars no metered row carries.
--- An engineer's claim is the list cost the observational source saw for them beyond what their own
--- resolved routes already explain. Each unresolved route is shared between the claimants and
--- "unattributed" in proportion to claims (capped at the pool), by the largest-remainder method on
--- integer units, so the split never changes the total.
-with usage as (
-    select * from core.fct_usage_daily
+-- Spend as the books show it. Open months are computed from the lake (core/spend_computed). A closed
+-- month keeps the rows frozen when it was closed; whatever the lake now says differently about it is
+-- posted into the current open month as charge_class = 'correction' (net of corrections already posted
+-- into months closed since), so totals over time still equal what was billed.
+with computed as (
+    select * from spend_computed
 ),
 
-metered as (
+frozen as (
+    select * from src_closed_spend
+),
+
+closed_months as (
+    select unnest($closed_months::date[]) as month
+),
+
+open_computed as (
+    select computed.*, null::varchar as charge_class, null::date as correction_of_month
+    from computed
+    where date_trunc('month', billing_date)::date not in (select month from closed_months)
+),
+
+recomputed_closed as (
+    select computed.*, date_trunc('month', billing_date)::date as correction_of_month
+    from computed
+    where date_trunc('month', billing_date)::date in (select month from closed_months)
+),
+
+deltas as (
+    -- what the lake says now about a closed month, minus its frozen rows, minus corrections already booked
     select
-        *,
-        row_number() over (
-            order by billing_date, usage_date, source, provider, model, model_raw, principal_kind, principal_id,
-                scope_kind, scope_id, cost_basis, pricing_flag
-        ) as route_row,
-        if(cost_basis = 'allocated', allocated_cost_usd, list_cost_usd) as spend_usd
-    from usage
-    where spend_role = 'metered'
-),
-
-direct as (
-    select * from metered where engineer_id is not null
-),
-
-unresolved as (
-    select * from metered where engineer_id is null
-),
-
-observed as (
-    select provider, billing_date, model, engineer_id, sum(list_cost_usd) as observed_list_usd
-    from usage
-    where spend_role = 'observational' and engineer_id is not null and list_cost_usd is not null
-    group by all
-),
-
-explained as (
-    select provider, billing_date, model, engineer_id, sum(list_cost_usd) as direct_list_usd
-    from direct
-    group by all
-),
-
-claims as (
-    select
-        observed.provider,
-        observed.billing_date,
-        observed.model,
-        observed.engineer_id,
-        cast((observed.observed_list_usd - coalesce(explained.direct_list_usd, 0)) * 1000000000000 as hugeint)
-            as claim_units
-    from observed
-    left join explained using (provider, billing_date, model, engineer_id)
-),
-
-pools as (
-    select
-        provider,
-        billing_date,
-        model,
-        coalesce(cast(sum(list_cost_usd) * 1000000000000 as hugeint), 0) as pool_units
-    from unresolved
-    group by all
-),
-
-participants as (
-    select provider, billing_date, model, engineer_id, claim_units as weight
-    from claims
-    inner join pools using (provider, billing_date, model)
-    where claim_units > 0 and pool_units > 0
+        provider, source, scope_kind, scope_id, scope_cost_centre, model, principal_kind, principal_id,
+        engineer_id, attribution, cost_basis, correction_of_month,
+        spend_usd, list_cost_usd, uncached_input_tokens, cache_read_tokens, cache_write_5m_tokens,
+        cache_write_1h_tokens, output_tokens, unpriced_records
+    from recomputed_closed
     union all
-    -- the unclaimed part of the pool stays unattributed (weight 1 when the pool has no list price)
     select
-        pools.provider,
-        pools.billing_date,
-        pools.model,
-        null as engineer_id,
-        if(pools.pool_units > 0, greatest(pools.pool_units - coalesce(sum(claims.claim_units), 0), 0), 1) as weight
-    from pools
-    left join claims
-        on claims.provider = pools.provider
-        and claims.billing_date = pools.billing_date
-        and claims.model is not distinct from pools.model
-        and claims.claim_units > 0
-    group by pools.provider, pools.billing_date, pools.model, pools.pool_units
+        provider, source, scope_kind, scope_id, scope_cost_centre, model, principal_kind, principal_id,
+        engineer_id, attribution, cost_basis, coalesce(correction_of_month, date_trunc('month', billing_date)::date),
+        -spend_usd, -list_cost_usd, -uncached_input_tokens, -cache_read_tokens, -cache_write_5m_tokens,
+        -cache_write_1h_tokens, -output_tokens, -unpriced_records
+    from frozen
+    where coalesce(correction_of_month, date_trunc('month', billing_date)::date) in (select month from closed_months)
 ),
 
-measures as (
-    -- every quantity of an unresolved route as integer units, split separately and exactly
-    unpivot (
-        select
-            route_row,
-            provider,
-            billing_date,
-            model,
-            coalesce(cast(spend_usd * 1000000000000 as hugeint), 0) as spend,
-            coalesce(cast(list_cost_usd * 1000000000000 as hugeint), 0) as list,
-            coalesce(uncached_input_tokens, 0)::hugeint as uncached_input,
-            coalesce(cache_read_tokens, 0)::hugeint as cache_read,
-            coalesce(cache_write_5m_tokens, 0)::hugeint as cache_write_5m,
-            coalesce(cache_write_1h_tokens, 0)::hugeint as cache_write_1h,
-            coalesce(output_tokens, 0)::hugeint as output
-        from unresolved
-    )
-    on spend, list, uncached_input, cache_read, cache_write_5m, cache_write_1h, output
-    into name measure value units
-),
-
-shares as (
+corrections as (
     select
-        measures.route_row,
-        measures.measure,
-        measures.units,
-        participants.engineer_id,
-        participants.weight,
-        sum(participants.weight) over (partition by measures.route_row, measures.measure) as total_weight
-    from measures
-    inner join participants
-        on participants.provider = measures.provider
-        and participants.billing_date = measures.billing_date
-        and participants.model is not distinct from measures.model
-    where participants.weight > 0
-),
-
-floored as (
-    select
-        *,
-        abs(units) * weight // total_weight as floor_units,
-        abs(units) * weight % total_weight as remainder
-    from shares
-),
-
-ranked as (
-    select
-        *,
-        abs(units) - sum(floor_units) over (partition by route_row, measure) as leftover,
-        row_number() over (
-            partition by route_row, measure order by remainder desc, engineer_id nulls last
-        ) as remainder_rank
-    from floored
-),
-
-split as (
-    select
-        route_row,
-        engineer_id,
-        measure,
-        sign(units) * (floor_units + if(remainder_rank <= leftover, 1, 0)) as units
-    from ranked
-),
-
-split_rows as (
-    pivot split on measure in ('spend', 'list', 'uncached_input', 'cache_read', 'cache_write_5m', 'cache_write_1h',
-        'output') using sum(units) group by route_row, engineer_id
-),
-
-unresolved_parts as (
-    select
-        unresolved.billing_date,
-        unresolved.usage_date,
-        unresolved.provider,
-        unresolved.source,
-        unresolved.scope_kind,
-        unresolved.scope_id,
-        unresolved.scope_cost_centre,
-        unresolved.model,
-        unresolved.principal_kind,
-        unresolved.principal_id,
-        split_rows.engineer_id,
-        if(split_rows.engineer_id is null, 'unattributed', 'observational') as attribution,
-        unresolved.cost_basis,
-        if(unresolved.spend_usd is null, null,
-            (split_rows.spend::decimal(38, 0) * 0.000000000001::decimal(13, 12))::decimal(38, 12)) as spend_usd,
-        if(unresolved.list_cost_usd is null, null,
-            (split_rows.list::decimal(38, 0) * 0.000000000001::decimal(13, 12))::decimal(38, 12)) as list_cost_usd,
-        split_rows.uncached_input::bigint as uncached_input_tokens,
-        split_rows.cache_read::bigint as cache_read_tokens,
-        split_rows.cache_write_5m::bigint as cache_write_5m_tokens,
-        split_rows.cache_write_1h::bigint as cache_write_1h_tokens,
-        split_rows.output::bigint as output_tokens,
-        if(unresolved.pricing_flag = 'unpriced', unresolved.records, 0) as unpriced_records
-    from unresolved
-    inner join split_rows using (route_row)
-),
-
-direct_rows as (
-    select
-        billing_date,
-        usage_date,
-        provider,
-        source,
-        scope_kind,
-        scope_id,
-        scope_cost_centre,
-        model,
-        principal_kind,
-        principal_id,
-        engineer_id,
-        'alias' as attribution,
-        cost_basis,
-        spend_usd,
-        list_cost_usd,
-        uncached_input_tokens,
-        cache_read_tokens,
-        cache_write_5m_tokens,
-        cache_write_1h_tokens,
-        output_tokens,
-        if(pricing_flag = 'unpriced', records, 0) as unpriced_records
-    from direct
-),
-
-billed_remainder as (
-    -- billed dollars that no metered row of the scope and day could carry
-    select
-        billing_date,
-        usage_date,
-        provider,
-        source,
-        scope_kind,
-        scope_id,
-        scope_cost_centre,
-        model,
-        null as principal_kind,
-        null as principal_id,
-        null as engineer_id,
-        'unattributed' as attribution,
-        'billed' as cost_basis,
-        (billed_cost_usd - allocated_cost_usd)::decimal(38, 12) as spend_usd,
-        null::decimal(38, 12) as list_cost_usd,
-        null::bigint as uncached_input_tokens,
-        null::bigint as cache_read_tokens,
-        null::bigint as cache_write_5m_tokens,
-        null::bigint as cache_write_1h_tokens,
-        null::bigint as output_tokens,
-        0 as unpriced_records
-    from usage
-    where spend_role = 'billed' and billed_cost_usd - allocated_cost_usd <> 0
-),
-
-combined as (
-    select * from direct_rows
-    union all by name
-    select * from unresolved_parts
-    union all by name
-    select * from billed_remainder
+        $open_month::date as billing_date,
+        $open_month::date as usage_date,
+        provider, source, scope_kind, scope_id, scope_cost_centre, model, principal_kind, principal_id,
+        engineer_id, attribution, engineer_id is null as unattributed, cost_basis,
+        sum(spend_usd)::decimal(38, 12) as spend_usd,
+        sum(list_cost_usd)::decimal(38, 12) as list_cost_usd,
+        sum(uncached_input_tokens)::bigint as uncached_input_tokens,
+        sum(cache_read_tokens)::bigint as cache_read_tokens,
+        sum(cache_write_5m_tokens)::bigint as cache_write_5m_tokens,
+        sum(cache_write_1h_tokens)::bigint as cache_write_1h_tokens,
+        sum(output_tokens)::bigint as output_tokens,
+        sum(unpriced_records)::bigint as unpriced_records,
+        'correction' as charge_class,
+        correction_of_month
+    from deltas
+    group by all
+    having sum(spend_usd) <> 0 or sum(list_cost_usd) <> 0 or sum(uncached_input_tokens) <> 0
+        or sum(cache_read_tokens) <> 0 or sum(cache_write_5m_tokens) <> 0 or sum(cache_write_1h_tokens) <> 0
+        or sum(output_tokens) <> 0
 ),
 
 final as (
-    select
-        billing_date,
-        usage_date,
-        provider,
-        source,
-        scope_kind,
-        scope_id,
-        scope_cost_centre,
-        model,
-        principal_kind,
-        principal_id,
-        engineer_id,
-        attribution,
-        engineer_id is null as unattributed,
-        cost_basis,
-        spend_usd::decimal(38, 12) as spend_usd,
-        list_cost_usd::decimal(38, 12) as list_cost_usd,
-        uncached_input_tokens,
-        cache_read_tokens,
-        cache_write_5m_tokens,
-        cache_write_1h_tokens,
-        output_tokens,
-        unpriced_records::bigint as unpriced_records
-    from combined
+    select * from open_computed
+    union all by name
+    select * from frozen
+    union all by name
+    select * from corrections
 )
 
 select * from final
-order by billing_date, provider, scope_id, model, principal_kind, principal_id, engineer_id, attribution;
+order by billing_date, provider, scope_id, model, principal_kind, principal_id, engineer_id, attribution, charge_class;
 
 comment on table core.fct_spend is 'The one place spend is summed. Metered usage at the billed dollars allocated to it (list price where a provider has no billed source or the day''s bill has not arrived), attributed to engineers by alias or, for shared routes, by the observational sources that name their users; plus billed dollars no usage carries. Per provider, scope and day the rows sum to the bill.';
 comment on column core.fct_spend.billing_date is 'Provider UTC day.';
@@ -303,3 +103,5 @@ comment on column core.fct_spend.cache_write_5m_tokens is 'Input tokens written 
 comment on column core.fct_spend.cache_write_1h_tokens is 'Input tokens written to a 1-hour cache.';
 comment on column core.fct_spend.output_tokens is 'Output tokens, reasoning included.';
 comment on column core.fct_spend.unpriced_records is 'Records without a list price (spend unknown, not zero).';
+comment on column core.fct_spend.charge_class is 'null, or correction: late data or a change for a closed month, posted into the open month.';
+comment on column core.fct_spend.correction_of_month is 'For a correction, the closed month it corrects (first day).';

@@ -1,0 +1,140 @@
+"""Month-end: closing a month freezes its books; re-pricing one recomputes it on purpose and reports the diff.
+
+A closed month's spend rows are kept in data/closed/<YYYY-MM>/fct_spend.parquet exactly as they were at
+close. Later builds keep them; anything the lake now says differently about that month (late data, new
+aliases, new prices) is posted into the current open month as `charge_class = 'correction'`. Only
+`tokencomp reprice --month M` changes a closed month, and it prints what moved, per provider and engineer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.config import Settings
+from pipelines.lake import build_window
+from pipelines.warehouse import books_dir, build_inputs, closed_months, frozen_path, month_end
+from warehouse.build import build, publish
+
+
+class MonthError(ValueError):
+    """A close or re-price that cannot be done as asked (exit code 1)."""
+
+
+@dataclass(frozen=True)
+class MonthDiff:
+    """What re-pricing a closed month changed: spend per provider and per engineer, before and after."""
+
+    month: date
+    by_provider: pl.DataFrame
+    by_engineer: pl.DataFrame
+
+    @property
+    def total_change(self) -> object:
+        """Net change of the month's spend, USD."""
+        return self.by_provider["change_usd"].sum()
+
+
+def parse_month(text: str) -> date:
+    """`2026-09` → 2026-09-01, the first day of the month."""
+    try:
+        year, month = (int(x) for x in text.split("-"))
+        return date(year, month, 1)
+    except ValueError as exc:
+        raise MonthError(f"not a month (YYYY-MM): {text!r}") from exc
+
+
+def _log(settings: Settings, record: dict[str, object]) -> None:
+    path = books_dir(settings) / "months.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+
+
+def _month_rows(warehouse: Path, month: date, *, computed_only: bool) -> pl.DataFrame:
+    query = "select * from core.fct_spend where date_trunc('month', billing_date)::date = $month" + (
+        " and charge_class is null" if computed_only else ""
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(query, params={"month": month}).pl()
+
+
+def _write_frozen(rows: pl.DataFrame, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    rows.write_parquet(tmp)
+    os.replace(tmp, target)
+
+
+def close_month(settings: Settings, month: date) -> pl.DataFrame:
+    """Freeze `month` as the published warehouse shows it; return its spend per provider."""
+    if month in closed_months(settings):
+        raise MonthError(f"{month:%Y-%m} is already closed; use `tokencomp reprice --month {month:%Y-%m}` to change it")
+    if not settings.warehouse_path.exists():
+        raise MonthError("no warehouse yet: run `tokencomp run` for the month first")
+    rows = _month_rows(settings.warehouse_path, month, computed_only=False)
+    if rows.height == 0:
+        raise MonthError(f"the warehouse has no spend in {month:%Y-%m}; nothing to close")
+    _write_frozen(rows, frozen_path(settings, month))
+    totals = rows.group_by("provider").agg(pl.col("spend_usd").sum()).sort("provider")
+    _log(
+        settings,
+        {
+            "month": f"{month:%Y-%m}",
+            "action": "close",
+            "at": datetime.now(UTC).isoformat(),
+            "spend_usd": {r["provider"]: str(r["spend_usd"]) for r in totals.iter_rows(named=True)},
+        },
+    )
+    return totals
+
+
+def _diff(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    before = old.group_by(keys).agg(pl.col("spend_usd").sum().alias("before_usd"))
+    after = new.group_by(keys).agg(pl.col("spend_usd").sum().alias("after_usd"))
+    zero = pl.lit(0, dtype=pl.Decimal(38, 12))
+    return (
+        before.join(after, on=keys, how="full", coalesce=True, nulls_equal=True)
+        .with_columns(pl.col("before_usd").fill_null(zero), pl.col("after_usd").fill_null(zero))
+        .with_columns((pl.col("after_usd") - pl.col("before_usd")).alias("change_usd"))
+        .filter(pl.col("change_usd") != 0)
+        .sort(keys, nulls_last=True)
+    )
+
+
+def reprice_month(settings: Settings, month: date) -> MonthDiff:
+    """Recompute a closed month from the lake at today's prices and aliases, replace its frozen books,
+    republish, and return what changed per provider and engineer."""
+    if month not in closed_months(settings):
+        raise MonthError(f"{month:%Y-%m} is not closed; an open month is recomputed by every run")
+    old = pl.read_parquet(frozen_path(settings, month))
+    build_window(settings, month, month_end(month))
+    with tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:
+        scratch = Path(tmp) / "warehouse.duckdb"
+        build(build_inputs(settings, unfreeze=month), scratch)
+        computed = _month_rows(scratch, month, computed_only=True)
+    # corrections booked into this month for earlier months stay in its books
+    booked = old.filter(pl.col("charge_class") == "correction")
+    new = pl.concat([computed, booked], how="vertical_relaxed")
+    _write_frozen(new, frozen_path(settings, month))
+    build_path = settings.build_dir / settings.warehouse_path.name
+    build(build_inputs(settings), build_path)
+    publish(build_path, settings.warehouse_path)
+    diff = MonthDiff(month, _diff(old, new, ["provider"]), _diff(old, new, ["provider", "engineer_id"]))
+    _log(
+        settings,
+        {
+            "month": f"{month:%Y-%m}",
+            "action": "reprice",
+            "at": datetime.now(UTC).isoformat(),
+            "change_usd": str(diff.total_change),
+        },
+    )
+    return diff
