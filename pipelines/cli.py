@@ -125,6 +125,13 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
 
     if start < settings.first_partition_date:
         raise CliError(f"{start} is before the first partition date {settings.first_partition_date}")
+    if settings.price_overrides:
+        from transforms.pricing import load_overrides
+
+        try:
+            load_overrides(settings.price_overrides)  # a bad overrides file is bad input (exit 1), not an IO failure
+        except (OSError, ValueError) as exc:
+            raise CliError(str(exc)) from exc
     with err.status(f"running the nightly job for {start} … {end} through Dagster"):
         outcome = run_nightly(
             start,

@@ -40,6 +40,7 @@ class Settings:
     max_rejected_share: float
     roles: dict[str, dict[str, str]]
     benchmark_company: str
+    price_overrides: Path | None = None
 
     @property
     def landing(self) -> Path:
@@ -116,6 +117,9 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             max_rejected_share=float(pipeline["max_rejected_share"]),
             roles={provider: dict(r) for provider, r in raw["roles"].items()},
             benchmark_company=raw["bands"]["benchmark_company"],
+            price_overrides=Path(raw["pricing"]["overrides_file"]).expanduser().resolve()
+            if raw["pricing"]["overrides_file"]
+            else None,
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc

@@ -19,6 +19,7 @@ from pipelines.ingest import raw_files, read_manifest
 from pipelines.reference import reference_frame
 from transforms.common import ParseResult
 from transforms.normalize import canonicalize, in_window
+from transforms.pricing import default_overrides, load_overrides
 from transforms.schema import USAGE_SCHEMA
 from transforms.sources import PARSERS
 
@@ -79,7 +80,12 @@ def build_window(settings: Settings, start: date, end: date) -> LakeReport:
     report.rejected_lines = sum(r.rejects.height for r in parsed.values())
     rows = pl.concat(frames) if frames else USAGE_SCHEMA.to_frame()
     lake_rows = canonicalize(
-        rows, roles, settings.timezone, settings.billed_providers, reference_frame(settings, "seat_prices")
+        rows,
+        roles,
+        settings.timezone,
+        settings.billed_providers,
+        reference_frame(settings, "seat_prices"),
+        load_overrides(settings.price_overrides) if settings.price_overrides else default_overrides(),
     )
     report.rows_by_source = dict(
         sorted(lake_rows.group_by("source").len().iter_rows())  # type: ignore[arg-type]

@@ -22,13 +22,15 @@ def canonicalize(
     timezone: str,
     billed_providers: Sequence[str],
     seat_prices: pl.DataFrame | None = None,
+    price_overrides: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Stamp `spend_role`, `usage_date` (reporting time zone) and `cost_basis`, list-price, then allocate.
 
     Billed rows keep their provider dollars (`cost_basis = 'billed'`); metered rows get the billed
     dollars allocated onto them (`transforms.allocation`), or stay at list cost where no bill exists;
     observational rows carry a list cost for attribution but are never summed into spend. With
-    `seat_prices`, subscription seat rows are priced per day from it (`transforms.seats`) before allocation.
+    `seat_prices`, subscription seat rows are priced per day from it (`transforms.seats`) before allocation;
+    `price_overrides` (negotiated prices, corrections, models the catalog lacks) apply on top of the catalog.
     """
     if rows.height == 0:
         return USAGE_SCHEMA.to_frame()
@@ -42,7 +44,7 @@ def canonicalize(
         .then(pl.lit("list"))
         .alias("cost_basis"),
     )
-    priced = price_usage(staged)
+    priced = price_usage(staged, price_overrides)
     if seat_prices is not None:
         priced = price_seats(priced, seat_prices)
     return allocate(priced, billed_providers)

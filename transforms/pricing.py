@@ -643,8 +643,9 @@ def price_usage(rows: pl.DataFrame, overrides: pl.DataFrame | None = None) -> pl
     """Set `model`, `list_cost_usd`, `price_version` and `pricing_flag` on canonical usage rows.
 
     Token rows are priced at the list price in force on their `billing_date` for their service tier and speed,
-    after `overrides` (`load_overrides`; None = the catalog alone). Cost rows (no tokens) pass through untouched.
-    Money stays DECIMAL(38,12) throughout.
+    after `overrides` (`load_overrides`; None = the catalog alone). The long-context tier is chosen per request,
+    or for an aggregate from a `context_window` that decides it; otherwise the aggregate is priced at base and
+    flagged `base_tier_assumed`. Cost rows (no tokens) pass through untouched. Money stays DECIMAL(38,12).
     """
     pairs = rows.filter(pl.col("model_raw").is_not_null()).select("provider", "model_raw").unique().rows()
     model_map = match_models(pairs, overrides)  # noqa: F841 - referenced by name in the SQL

@@ -263,3 +263,16 @@ def test_claude_code_logs_move_attribution_but_never_the_total(
             ).fetchall()
         }
     assert claimed and claimed <= sharers
+
+
+def test_everything_not_attributed_is_listed_in_mart_unattributed(
+    demo_run: tuple[Settings, dict[str, Any], str],
+) -> None:
+    settings, truth, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        listed = con.sql("select principal_id, sum(spend_usd) from mart.unattributed group by 1").fetchall()
+        unattributed = con.sql("select sum(spend_usd) from core.fct_spend where unattributed").fetchall()[0][0]
+    assert sum(s for _, s in listed) == unattributed
+    principals = {p for p, _ in listed}
+    assert set(truth["unknown_keys"]) <= principals  # nobody can claim keys no one is known to use
+    assert principals <= set(truth["unknown_keys"]) | set(truth["shared_keys"]) | {None}

@@ -161,3 +161,18 @@ def test_history_is_priced_at_the_price_in_force_then() -> None:
 @pytest.mark.parametrize("column", ["billed_cost_usd", "list_cost_usd"])
 def test_money_columns_stay_decimal_38_12(column: str) -> None:
     assert USAGE_SCHEMA[column] == pl.Decimal(38, 12)
+
+
+def test_an_aggregate_is_tiered_only_when_its_window_decides_the_tier() -> None:
+    # claude-haiku-5-5's tier starts at 100k input tokens: a 0-200k bucket mixes both sides of it
+    agg = {
+        "source": "anthropic_usage",
+        "provider": "anthropic",
+        "model_raw": "claude-haiku-5-5",
+        "billing_date": date(2026, 3, 2),
+        "uncached_input_tokens": 1_000_000,
+    }
+    windows = ["0-200k", "200k-1M", "1M-2M", None]
+    priced = price_usage(_rows([{**agg, "context_window": w} for w in windows]))
+    assert priced["list_cost_usd"].to_list() == [Decimal("0.1"), Decimal("0.5"), Decimal("0.1"), Decimal("0.1")]
+    assert priced["pricing_flag"].to_list() == ["base_tier_assumed", None, "base_tier_assumed", "base_tier_assumed"]

@@ -22,20 +22,17 @@ KEY_COLUMNS: tuple[str, ...] = ("owner", "message_id")
 # `kinds[i]` and `vals[i]` below follow this order.
 FIELDS_SQL = """
 create or replace temp macro usage_fields() as [
-    '$.message.usage',
-    '$.message.model',
-    '$.timestamp',
-    '$.message.id',
-    '$.message.usage.input_tokens',
-    '$.message.usage.output_tokens',
-    '$.message.usage.cache_read_input_tokens',
-    '$.message.usage.cache_creation',
-    '$.message.usage.cache_creation_input_tokens',
-    '$.message.usage.cache_creation.ephemeral_5m_input_tokens',
-    '$.message.usage.cache_creation.ephemeral_1h_input_tokens',
-    '$.message.usage.service_tier',
-    '$.message.usage.speed',
-    '$.message.usage.inference_geo'
+    '$',
+    '$.input_tokens',
+    '$.output_tokens',
+    '$.cache_read_input_tokens',
+    '$.cache_creation',
+    '$.cache_creation_input_tokens',
+    '$.cache_creation.ephemeral_5m_input_tokens',
+    '$.cache_creation.ephemeral_1h_input_tokens',
+    '$.service_tier',
+    '$.speed',
+    '$.inference_geo'
 ]
 """
 
@@ -48,9 +45,15 @@ create or replace temp macro usage_fields() as [
 # more, for its values, only when it carries usage.
 LINES_SQL = """
 create or replace temp table line_usage as
-with files as (
-    select filename, ltrim(try(decode(content)), chr(65279)) as text
+-- read_blob hands over one file at a time; gathering the files into one list first lets every step
+-- below work on full vectors of lines instead of one file's few lines
+with gathered as (
+    select list({'filename': filename, 'text': ltrim(try(decode(content)), chr(65279))}) as files
     from read_blob($paths)
+),
+files as (
+    select f.filename, f.text
+    from (select unnest(files) as f from gathered)
 ),
 split as (
     select filename, text is null as not_utf8, string_split(coalesce(text, ''), chr(10)) as parts
@@ -78,8 +81,7 @@ counted as (
         end as counted
     from stripped
 ),
--- line 1 always stays, so that every file read shows; the filter also regroups the few lines of
--- each file into full vectors for the JSON work below
+-- line 1 always stays, so that every file read shows
 kept as (
     select * from counted where counted or line = 1
 ),
@@ -90,7 +92,10 @@ typed as (
         line,
         counted,
         txt,
-        case when counted then try(json_type(txt, list_append(usage_fields(), '$'))) end as kinds
+        case
+            when counted
+                then try(json_extract(txt, ['$.message.usage', '$.timestamp', '$.message.id', '$.message.model']))
+        end as top
     from kept
 ),
 fields as (
@@ -99,19 +104,26 @@ fields as (
         not_utf8,
         line,
         counted,
-        txt,
-        kinds,
-        kinds is not null as is_json,
-        kinds[15] as root_kind,
-        coalesce(kinds[1], 'ABSENT') as usage_kind
+        top is not null as is_json,
+        case
+            when top is null then null
+            when starts_with(txt, '{') then 'OBJECT'
+            else json_type(txt)
+        end as root_kind,
+        top[1] as usage_json,
+        top[2] as ts_json,
+        top[3] as id_json,
+        top[4] as model_json,
+        case when top[1] is not null then json_type(top[1], usage_fields()) end as kinds,
     from typed
 ),
 looked_up as (
     select
         *,
+        coalesce(kinds[1], 'ABSENT') as usage_kind,
         case
-            when root_kind = 'OBJECT' and usage_kind not in ('ABSENT', 'NULL')
-                then json_extract_string(txt, usage_fields())
+            when root_kind = 'OBJECT' and coalesce(kinds[1], 'ABSENT') not in ('ABSENT', 'NULL')
+                then json_extract_string(usage_json, usage_fields())
         end as vals
     from fields
 ),
@@ -126,28 +138,28 @@ classified as (
         usage_kind,
         root_kind = 'OBJECT'
             and usage_kind not in ('ABSENT', 'NULL')
-            and coalesce(vals[2], '') <> '<synthetic>' as has_usage,
-        kinds[8] = 'OBJECT' as has_cache_split,
-        vals[2] as model_raw,
-        coalesce(kinds[3], 'ABSENT') as ts_kind,
-        vals[3] as ts_val,
-        coalesce(kinds[4], 'ABSENT') as id_kind,
-        vals[4] as message_id,
-        coalesce(kinds[5], 'ABSENT') as input_kind,
-        vals[5] as input_val,
-        coalesce(kinds[6], 'ABSENT') as output_kind,
-        vals[6] as output_val,
-        coalesce(kinds[7], 'ABSENT') as cache_read_kind,
-        vals[7] as cache_read_val,
-        coalesce(kinds[9], 'ABSENT') as cache_write_kind,
-        vals[9] as cache_write_val,
-        coalesce(kinds[10], 'ABSENT') as cache_5m_kind,
-        vals[10] as cache_5m_val,
-        coalesce(kinds[11], 'ABSENT') as cache_1h_kind,
-        vals[11] as cache_1h_val,
-        vals[12] as service_tier,
-        vals[13] as speed,
-        vals[14] as inference_geo
+            and coalesce(model_json ->> '$', '') <> '<synthetic>' as has_usage,
+        kinds[5] = 'OBJECT' as has_cache_split,
+        model_json ->> '$' as model_raw,
+        coalesce(json_type(ts_json), 'ABSENT') as ts_kind,
+        ts_json ->> '$' as ts_val,
+        coalesce(json_type(id_json), 'ABSENT') as id_kind,
+        id_json ->> '$' as message_id,
+        coalesce(kinds[2], 'ABSENT') as input_kind,
+        vals[2] as input_val,
+        coalesce(kinds[3], 'ABSENT') as output_kind,
+        vals[3] as output_val,
+        coalesce(kinds[4], 'ABSENT') as cache_read_kind,
+        vals[4] as cache_read_val,
+        coalesce(kinds[6], 'ABSENT') as cache_write_kind,
+        vals[6] as cache_write_val,
+        coalesce(kinds[7], 'ABSENT') as cache_5m_kind,
+        vals[7] as cache_5m_val,
+        coalesce(kinds[8], 'ABSENT') as cache_1h_kind,
+        vals[8] as cache_1h_val,
+        vals[9] as service_tier,
+        vals[10] as speed,
+        vals[11] as inference_geo
     from looked_up
 ),
 checked_fields as (

@@ -13,14 +13,22 @@ with matched as (
         and model_map.model_raw = usage_rows.model_raw
 ),
 
+-- Anthropic's context_window buckets: a request of n input tokens is in (low, high]
+context_windows(context_window, window_low, window_high) as (
+    values ('0-200k', 0, 200000), ('200k-1M', 200000, 1000000)
+),
+
 token_rows as (
     select
         matched.*,
+        context_windows.window_low,
+        context_windows.window_high,
         matched.uncached_input_tokens is not null as has_tokens,
         list_contains($per_request_sources, matched.source) as per_request,
         matched.uncached_input_tokens + matched.cache_read_tokens
             + matched.cache_write_5m_tokens + matched.cache_write_1h_tokens as total_input_tokens
     from matched
+    left join context_windows on context_windows.context_window = matched.context_window
 ),
 
 chosen as (
@@ -71,10 +79,15 @@ priced as (
         price.tier_threshold,
         price.price_version as table_version,
         price.model is not null as has_price,
+        -- per request from its own input; an aggregate only when every request its window holds is above
         coalesce(price.tier_threshold is not null and case
             when chosen.per_request then chosen.total_input_tokens > price.tier_threshold
-            else chosen.context_window is not null and chosen.context_window <> '0-200k'
+            else price.tier_threshold <= chosen.window_low
         end, false) as use_tier,
+        -- an aggregate whose window (or its absence) cannot tell the tier is priced at base and flagged
+        not chosen.per_request and price.tier_threshold is not null
+            and coalesce(price.tier_threshold > chosen.window_low
+                and price.tier_threshold < chosen.window_high, true) as tier_unknown,
         price.uncached_input_mtok, price.cache_read_mtok, price.cache_write_5m_mtok,
         price.cache_write_1h_mtok, price.output_mtok,
         price.tier_uncached_input_mtok, price.tier_cache_read_mtok, price.tier_cache_write_5m_mtok,
@@ -108,8 +121,7 @@ final as (
             case
                 when not has_tokens then costed.pricing_flag
                 when not has_price then 'unpriced'
-                when not per_request and context_window is null and tier_threshold is not null
-                    then 'base_tier_assumed'
+                when tier_unknown then 'base_tier_assumed'
             end as pricing_flag
         )
     from costed

@@ -103,7 +103,7 @@ comment on column core.fct_usage_daily.scope_kind is 'workspace, project or acco
 comment on column core.fct_usage_daily.scope_id is 'Provider scope id; default for the provider default.';
 comment on column core.fct_usage_daily.scope_cost_centre is 'Cost centre of the scope, from the scopes reference.';
 comment on column core.fct_usage_daily.engineer_id is 'Engineer the principal resolves to on that day; null when unattributed.';
-comment on column core.fct_usage_daily.pricing_flag is 'unpriced (no list price: never $0) or base_tier_assumed (aggregate without context window); null when priced normally.';
+comment on column core.fct_usage_daily.pricing_flag is 'unpriced (no list price: never $0), base_tier_assumed (an aggregate whose context window does not settle the long-context tier, priced at base) or null when priced normally.';
 comment on column core.fct_usage_daily.cost_basis is 'billed (a provider bill line), allocated (metered tokens carrying billed dollars), list (metered tokens at list price: no billed source, or the day''s bill has not arrived) or null (observational).';
 comment on column core.fct_usage_daily.records is 'Number of lake records aggregated into the row.';
 comment on column core.fct_usage_daily.uncached_input_tokens is 'Input tokens neither read from nor written to cache.';
