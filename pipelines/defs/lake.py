@@ -31,7 +31,8 @@ def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) ->
     deps=[a.key for a in RAW_ASSETS],
     description=(
         "Canonical usage and billing rows of every source, one row per natural key, tokens in non-overlapping "
-        "columns and money in exact decimals, list-priced at the prices of their day. Rewritten per billing day."
+        "columns and money in exact decimals, list-priced at the prices of their day, with each provider's billed "
+        "dollars allocated onto its metered usage. Rewritten per billing day."
     ),
 )
 def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:

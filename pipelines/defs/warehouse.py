@@ -18,9 +18,10 @@ from warehouse.build import BlockingCheckError
     pool="duckdb_warehouse",
     deps=[lake_usage, reference_files],
     description=(
-        "The finance warehouse (data/warehouse.duckdb): engineers, bands, usage, spend and the per-engineer "
-        "monthly mart. Analysts and finance only ever see a complete build: it is published with os.replace "
-        "after it ties out to the lake."
+        "The finance warehouse (data/warehouse.duckdb): engineers, bands, usage, spend attributed to engineers, "
+        "the per-engineer monthly mart, invoice reconciliation and what is unattributed or unpriced. Analysts and "
+        "finance only ever see a complete build: it is published with os.replace after the blocking checks "
+        "(identity conflicts, tie-out to the bill) pass; closed months keep their frozen books."
     ),
 )
 def warehouse_duckdb(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
