@@ -331,24 +331,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     out.print(f"Quarantined files: {quarantined}" + (f" (see {qlog})" if quarantined else ""))
     _print_runs()
     if settings.warehouse_path.exists():
-        from warehouse.report import query
-
-        out.print(_attribution_line(query(settings.warehouse_path, "attribution").row(0, named=True)))
-        unpriced = query(settings.warehouse_path, "unpriced")
-        if unpriced.height:
-            out.print(
-                "Unpriced models (flagged, not priced at $0): "
-                + ", ".join(f"{r['provider']}/{r['model']}" for r in unpriced.iter_rows(named=True))
-            )
-        else:
-            out.print("Unpriced models: none")
+        _print_warehouse_status(settings.warehouse_path)
     else:
         out.print("Warehouse: not built yet (run `tokencomp run` or `tokencomp demo`)")
     return EXIT_OK
 
 
+def _print_warehouse_status(warehouse: Path) -> None:
+    import duckdb
+
+    from warehouse.report import query
+
+    try:
+        attribution = query(warehouse, "attribution").row(0, named=True)
+        unpriced = query(warehouse, "unpriced")
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        out.print(f"Warehouse: unreadable or built by an older tokencomp ({first}); run `tokencomp run` to rebuild")
+        return
+    out.print(_attribution_line(attribution))
+    if unpriced.height:
+        out.print(
+            "Unpriced models (flagged, not priced at $0): "
+            + ", ".join(f"{r['provider']}/{r['model']}" for r in unpriced.iter_rows(named=True))
+        )
+    else:
+        out.print("Unpriced models: none")
+
+
 def _print_runs() -> None:
-    from pipelines.runner import dagster_instance
+    from pipelines.runner import dagster_instance, run_failure
 
     instance = dagster_instance()
     runs = instance.get_runs(limit=5)
@@ -356,14 +368,15 @@ def _print_runs() -> None:
         out.print("Last runs: none")
         return
     table = Table(title="Last runs")
-    for col in ("run", "job", "status", "window"):
+    for col in ("run", "job", "status", "window", "failed because"):
         table.add_column(col)
     for run in runs:
         window = (
             f"{run.tags.get('dagster/asset_partition_range_start', '')} … "
             f"{run.tags.get('dagster/asset_partition_range_end', '')}"
         )
-        table.add_row(run.run_id[:8], run.job_name, run.status.value, window)
+        reason = run_failure(instance, run.run_id) if run.status.value == "FAILURE" else ""
+        table.add_row(run.run_id[:8], run.job_name, run.status.value, window, reason)
     out.print(table)
 
 

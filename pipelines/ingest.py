@@ -293,7 +293,8 @@ def _iso(d: date | None) -> str | None:
 
 def _describe(reject: dict[str, object]) -> str:
     where = f"{reject['file']}:{reject['line']}" if reject.get("line") is not None else str(reject["file"])
-    return f"{where} field {reject['field']!r}: {reject['reason']}"
+    field = f" field {reject['field']!r}:" if reject.get("field") else ":"
+    return f"{where}{field} {reject['reason']}"
 
 
 def sweep_landing(settings: Settings, source: str, *, landed_at: datetime | None = None) -> list[Outcome]:

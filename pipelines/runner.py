@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.resources import files
@@ -77,16 +78,21 @@ def run_nightly(
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         raise_on_error=False,
     )
-    failed_steps = tuple(
-        e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_key
-    )
+    failed_steps, failed_checks, error = explain(result.all_events)
+    return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error)
+
+
+def explain(events: Iterable[dg.DagsterEvent]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """From a run's events: the failed steps, the failed blocking checks, and a one-line reason."""
+    events = list(events)
+    failed_steps = tuple(e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_key)
     failed_checks = tuple(
         f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
-        for e in result.all_events
+        for e in events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
     )
     error = ""
-    for event in result.all_events:
+    for event in events:
         if event.event_type != dg.DagsterEventType.STEP_FAILURE:
             continue
         data = event.step_failure_data
@@ -103,4 +109,16 @@ def run_nightly(
         break
     if failed_checks and not error:
         error = f"blocking check failed: {', '.join(failed_checks)}"
-    return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error)
+    return failed_steps, failed_checks, error
+
+
+def run_failure(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The one-line reason a recorded run failed, from the instance's event log (for `tokencomp status`)."""
+    events = [
+        entry.dagster_event
+        for entry in instance.all_logs(run_id)
+        if entry.dagster_event is not None
+        and entry.dagster_event.event_type
+        in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
+    return explain(events)[2]

@@ -215,6 +215,9 @@ def test_an_identity_conflict_stops_the_run_with_exit_3(
         assert code == 3
         assert "identity conflict: api_key_id" in capsys.readouterr().err
         assert settings.warehouse_path.read_bytes() == before  # nothing half-built was published
+        assert main(["--data-dir", str(settings.data_dir), "status"]) == 0
+        status = " ".join(capsys.readouterr().out.split())
+        assert "FAILURE" in status and "identity conflict: api_key_id" in status
     finally:
         frame.write_parquet(aliases)
 

@@ -130,3 +130,16 @@ def test_manifest_counts_always_add_up(settings: Settings) -> None:
     m = read_manifest(settings)
     assert m.height == 2 and m["seq"].to_list() == [1, 2]
     assert m.select((pl.col("parsed") == pl.col("loaded") + pl.col("rejected")).all()).item()
+
+
+def test_a_file_mostly_made_of_bad_lines_is_quarantined_with_the_first_bad_line(settings: Settings) -> None:
+    good = _session_lines()[1]
+    folder = settings.landing / "claude_code_logs" / "dan@acme.example" / "projects" / "p"
+    folder.mkdir(parents=True)
+    (folder / "s.jsonl").write_text("\n".join([good, "garbage", "{oops", "nope"]) + "\n")
+    [outcome] = sweep_landing(settings, "claude_code_logs", landed_at=AT)
+    assert outcome.status == "quarantined"
+    assert outcome.reason == (
+        "3 of 4 lines rejected (over 50%); first: dan@acme.example/projects/p/s.jsonl:2: not JSON"
+    )
+    assert read_manifest(settings).height == 0
