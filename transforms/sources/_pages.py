@@ -308,8 +308,10 @@ def collect(con: duckdb.DuckDBPyConnection, key_columns: Sequence[str], *, rows_
     survives: the latest delivery in manifest order (DESIGN: a corrected re-pull replaces).
     """
     rows = con.sql(rows_sql).pl()
-    rows = with_record_id(rows.with_columns(record_id=pl.lit(None, pl.String)), key_columns)
-    rows = keep_latest(rows, order="delivery_rank")
+    # only the key columns travel to the hash, numbered to put the ids back on their rows
+    keys = rows.select("source", *key_columns).with_row_index("_row").with_columns(record_id=pl.lit(None, pl.String))
+    ids = with_record_id(keys, key_columns).sort("_row")["record_id"]
+    rows = keep_latest(rows.with_columns(record_id=ids), order="delivery_rank")
     rejects = con.sql(REJECTS_SQL).pl()
     stats = con.sql(STATS_SQL).pl()
     return finish(rows, rejects, stats)

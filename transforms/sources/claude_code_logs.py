@@ -18,9 +18,18 @@ SOURCE = "claude_code_logs"
 
 KEY_COLUMNS: tuple[str, ...] = ("owner", "message_id")
 
-# The fields a usage line is checked and shaped from, looked up together in one parse of the line;
-# `kinds[i]` and `vals[i]` below follow this order.
-FIELDS_SQL = """
+# `usage_lines(paths)`: one row per line of the files at `paths`, read straight from the bytes
+# (nothing large is stored): its delivery and 1-based number, whether it counts (blank lines keep
+# the numbering, uncounted; CRLF accepted), why it is rejected (if it is) and the usage it carries
+# (if any). Lines without `message.usage` (user, summary, system ...) and `<synthetic>` error
+# lines load, no usage. Line 1 always stays, so every file read shows: a file that is not UTF-8
+# as one uncounted row flagged `not_utf8`, an empty file as one blank row.
+#
+# Each line is parsed once, for its validity and the JSON of the four fields that matter; the
+# small `usage` object is then parsed for its fields, and checked with the shared `*_reason`
+# macros in the same order, with the same reasons, as a field-by-field lookup would be.
+USAGE_LINES_SQL = """
+-- The fields of `message.usage` read, relative to it; `kinds[i]` / `vals[i]` follow this order.
 create or replace temp macro usage_fields() as [
     '$',
     '$.input_tokens',
@@ -33,40 +42,47 @@ create or replace temp macro usage_fields() as [
     '$.service_tier',
     '$.speed',
     '$.inference_geo'
-]
-"""
+];
 
-# One row per line of every file read, straight from the bytes (nothing large is stored): its
-# 1-based number, whether it counts (blank lines keep the numbering, uncounted; CRLF accepted),
-# why it is rejected (if it is) and the usage it carries (if any). Lines without `message.usage`
-# (user, summary, system ...) and `<synthetic>` error lines load, no row. A file that is not UTF-8
-# gives one uncounted row flagged `not_utf8`, an empty file one blank row, so every file read shows.
-# Each line is parsed once for the kinds of the root and of every field (NULL: not JSON), and once
-# more, for its values, only when it carries usage.
-LINES_SQL = """
-create or replace temp table line_usage as
--- read_blob hands over one file at a time; gathering the files into one list first lets every step
--- below work on full vectors of lines instead of one file's few lines
-with gathered as (
-    select list({'filename': filename, 'text': ltrim(try(decode(content)), chr(65279))}) as files
-    from read_blob($paths)
+-- Reads table `deliveries`, which must exist when the macro is created.
+create or replace temp macro usage_lines(paths) as table
+-- read_blob hands over one file at a time; the join gathers them (read_blob, the smaller side, is
+-- its build side) and hands them on in full vectors. Whether a file is UTF-8 is tried file by
+-- file before the join, so the text itself is decoded in place, never copied.
+with blobs as (
+    select filename, content, try(decode(content)) is null as not_utf8
+    from read_blob(paths)
 ),
 files as (
-    select f.filename, f.text
-    from (select unnest(files) as f from gathered)
+    select
+        d.delivery,
+        lower(trim(d.owner)) as owner,
+        b.not_utf8,
+        case when not b.not_utf8 then decode(b.content) end as text
+    from deliveries as d
+    join blobs as b on b.filename = d.filename
 ),
+-- the text without a leading byte order mark (ltrim copies the text: only when there is one)
 split as (
-    select filename, text is null as not_utf8, string_split(coalesce(text, ''), chr(10)) as parts
+    select
+        delivery,
+        owner,
+        not_utf8,
+        string_split(
+            case when starts_with(text, chr(65279)) then ltrim(text, chr(65279)) else coalesce(text, '') end,
+            chr(10)
+        ) as parts
     from files
 ),
 numbered as (
-    select filename, not_utf8, unnest(parts) as part, generate_subscripts(parts, 1) as line
+    select delivery, owner, not_utf8, unnest(parts) as part, generate_subscripts(parts, 1) as line
     from split
 ),
--- trim and rtrim scan the whole line: run them only on lines that start or end with what they cut
+-- trim and rtrim scan the whole line: they only run on lines that start or end with what they cut
 stripped as (
     select
-        filename,
+        delivery,
+        owner,
         not_utf8,
         line,
         case when ends_with(part, chr(13)) then rtrim(part, chr(13)) else part end as txt
@@ -81,103 +97,83 @@ counted as (
         end as counted
     from stripped
 ),
--- line 1 always stays, so that every file read shows
-kept as (
-    select * from counted where counted or line = 1
-),
-typed as (
+-- the one full parse of a line: NULL when it is not JSON, else the JSON of the four fields read
+parsed as (
     select
-        filename,
-        not_utf8,
-        line,
-        counted,
-        txt,
+        *,
         case
             when counted
                 then try(json_extract(txt, ['$.message.usage', '$.timestamp', '$.message.id', '$.message.model']))
         end as top
-    from kept
+    from counted
+    where counted or line = 1
 ),
-fields as (
+classified as (
     select
-        filename,
+        delivery,
+        owner,
         not_utf8,
         line,
         counted,
         top is not null as is_json,
+        -- JSON that starts with '{' is an object; only other lines are parsed again to tell
         case
             when top is null then null
             when starts_with(txt, '{') then 'OBJECT'
             else json_type(txt)
         end as root_kind,
+        case when top[1] is not null then json_type(top[1], usage_fields()) end as kinds,
         top[1] as usage_json,
         top[2] as ts_json,
         top[3] as id_json,
-        top[4] as model_json,
-        case when top[1] is not null then json_type(top[1], usage_fields()) end as kinds,
-    from typed
+        top[4] as model_json
+    from parsed
 ),
-looked_up as (
+flagged as (
     select
         *,
         coalesce(kinds[1], 'ABSENT') as usage_kind,
-        case
-            when root_kind = 'OBJECT' and coalesce(kinds[1], 'ABSENT') not in ('ABSENT', 'NULL')
-                then json_extract_string(usage_json, usage_fields())
-        end as vals
-    from fields
+        root_kind = 'OBJECT'
+            and coalesce(kinds[1], 'ABSENT') not in ('ABSENT', 'NULL')
+            and coalesce(model_json ->> '$', '') <> '<synthetic>' as has_usage
+    from classified
 ),
-classified as (
+fields as (
     select
-        filename,
+        delivery,
+        owner,
         not_utf8,
         line,
         counted,
         is_json,
         root_kind,
         usage_kind,
-        root_kind = 'OBJECT'
-            and usage_kind not in ('ABSENT', 'NULL')
-            and coalesce(model_json ->> '$', '') <> '<synthetic>' as has_usage,
-        kinds[5] = 'OBJECT' as has_cache_split,
-        model_json ->> '$' as model_raw,
-        coalesce(json_type(ts_json), 'ABSENT') as ts_kind,
-        ts_json ->> '$' as ts_val,
-        coalesce(json_type(id_json), 'ABSENT') as id_kind,
-        id_json ->> '$' as message_id,
-        coalesce(kinds[2], 'ABSENT') as input_kind,
-        vals[2] as input_val,
-        coalesce(kinds[3], 'ABSENT') as output_kind,
-        vals[3] as output_val,
-        coalesce(kinds[4], 'ABSENT') as cache_read_kind,
-        vals[4] as cache_read_val,
-        coalesce(kinds[6], 'ABSENT') as cache_write_kind,
-        vals[6] as cache_write_val,
-        coalesce(kinds[7], 'ABSENT') as cache_5m_kind,
-        vals[7] as cache_5m_val,
-        coalesce(kinds[8], 'ABSENT') as cache_1h_kind,
-        vals[8] as cache_1h_val,
-        vals[9] as service_tier,
-        vals[10] as speed,
-        vals[11] as inference_geo
-    from looked_up
+        has_usage,
+        kinds,
+        coalesce(kinds[5], 'ABSENT') = 'OBJECT' as has_cache_split,
+        case when has_usage then json_extract_string(usage_json, usage_fields()) end as vals,
+        case when has_usage then coalesce(json_type(ts_json), 'ABSENT') end as ts_kind,
+        case when has_usage then ts_json ->> '$' end as ts_val,
+        case when has_usage then coalesce(json_type(id_json), 'ABSENT') end as id_kind,
+        case when has_usage then id_json ->> '$' end as message_id,
+        case when has_usage then model_json ->> '$' end as model_raw
+    from flagged
 ),
 checked_fields as (
     select
         *,
-        case when has_usage then
-            case when usage_kind <> 'OBJECT' then 'not an object' end
-        end as usage_reason,
+        case when has_usage and usage_kind <> 'OBJECT' then 'not an object' end as usage_reason,
         case when has_usage then timestamp_reason(ts_kind, ts_val, false) end as ts_reason,
         case when has_usage then string_reason(id_kind, message_id, false) end as id_reason,
-        case when has_usage then int_reason(input_kind, input_val, false) end as input_reason,
-        case when has_usage then int_reason(output_kind, output_val, false) end as output_reason,
-        case when has_usage then int_reason(cache_read_kind, cache_read_val, true) end as cache_read_reason,
-        case when has_usage and not has_cache_split then int_reason(cache_write_kind, cache_write_val, true) end
-            as cache_write_reason,
-        case when has_usage then int_reason(cache_5m_kind, cache_5m_val, true) end as cache_5m_reason,
-        case when has_usage then int_reason(cache_1h_kind, cache_1h_val, true) end as cache_1h_reason
-    from classified
+        case when has_usage then int_reason(coalesce(kinds[2], 'ABSENT'), vals[2], false) end as input_reason,
+        case when has_usage then int_reason(coalesce(kinds[3], 'ABSENT'), vals[3], false) end as output_reason,
+        case when has_usage then int_reason(coalesce(kinds[4], 'ABSENT'), vals[4], true) end as cache_read_reason,
+        case
+            when has_usage and not has_cache_split then int_reason(coalesce(kinds[6], 'ABSENT'), vals[6], true)
+        end as cache_write_reason,
+        case when has_usage then int_reason(coalesce(kinds[7], 'ABSENT'), vals[7], true) end as cache_5m_reason,
+        case when has_usage then int_reason(coalesce(kinds[8], 'ABSENT'), vals[8], true) end as cache_1h_reason
+    from fields
 ),
 -- the first failing check, in this order
 validated as (
@@ -205,87 +201,100 @@ validated as (
     from checked_fields
 )
 select
-    d.delivery,
-    v.line,
-    v.counted,
-    v.not_utf8,
-    v.problem.field as reject_field,
-    v.problem.reason as reject_reason,
-    v.counted and v.has_usage and v.problem is null as is_usage,
-    lower(trim(d.owner)) as owner,
-    d.seq,
-    d.raw_sha256,
-    d.ingested_at,
-    v.message_id,
-    timestamp_value_of(v.ts_kind, v.ts_val) as ts,
-    v.model_raw,
-    v.service_tier,
-    v.speed,
-    v.inference_geo,
-    int_value_of(v.input_val) as uncached_input_tokens,
-    int_value_of(v.cache_read_val) as cache_read_tokens,
-    case when v.has_cache_split then int_value_of(v.cache_5m_val) else int_value_of(v.cache_write_val) end
-        as cache_write_5m_tokens,
-    case when v.has_cache_split then int_value_of(v.cache_1h_val) else 0 end as cache_write_1h_tokens,
-    int_value_of(v.output_val) as output_tokens
-from validated as v
-join deliveries as d using (filename)
+    delivery,
+    line,
+    counted,
+    not_utf8,
+    problem.field as reject_field,
+    problem.reason as reject_reason,
+    counted and has_usage and problem is null as is_usage,
+    owner,
+    message_id,
+    timestamp_value_of(ts_kind, ts_val) as ts,
+    model_raw,
+    vals[9] as service_tier,
+    vals[10] as speed,
+    vals[11] as inference_geo,
+    int_value_of(vals[2]) as uncached_input_tokens,
+    int_value_of(vals[4]) as cache_read_tokens,
+    case when has_cache_split then int_value_of(vals[7]) else int_value_of(vals[6]) end as cache_write_5m_tokens,
+    case when has_cache_split then int_value_of(vals[8]) else 0 end as cache_write_1h_tokens,
+    int_value_of(vals[3]) as output_tokens
+from validated
+"""
+
+# Every line of every delivery. DuckDB reads files on one thread per scan, so the files are read
+# in two halves whose scans run side by side (`connect()` gives DuckDB two threads).
+LINES_SQL = """
+create or replace temp table line_usage as
+select * from usage_lines($first_half)
+union all
+select * from usage_lines($second_half)
 """
 
 # One row per (engineer, message.id) over every line of every delivery: output = max; input,
-# cache and dimensions from the line with the max output; the earliest timestamp; lineage from
-# the delivery with the highest manifest seq.
+# cache and dimensions from the line with the max output (ties: the latest manifest seq, then
+# the later delivery and line); the earliest timestamp; lineage from the delivery with the
+# highest manifest seq.
 MERGE_SQL = """
 create or replace temp table merged as
 with usage as (
-    select * from line_usage where is_usage
+    select l.*, d.seq
+    from line_usage as l
+    join deliveries as d using (delivery)
+    where l.is_usage
 ),
-best as (
-    select *
-    from usage
-    qualify row_number() over (
-        partition by owner, message_id
-        order by output_tokens desc, seq desc, delivery desc, line desc
-    ) = 1
-),
-spans as (
+messages as (
     select
         owner,
         message_id,
         min(ts) as first_ts,
-        first(raw_sha256 order by seq desc, delivery desc) as raw_sha256,
-        first(ingested_at order by seq desc, delivery desc) as ingested_at
+        arg_max(
+            {
+                'model_raw': model_raw,
+                'service_tier': service_tier,
+                'inference_geo': inference_geo,
+                'speed': speed,
+                'uncached_input_tokens': uncached_input_tokens,
+                'cache_read_tokens': cache_read_tokens,
+                'cache_write_5m_tokens': cache_write_5m_tokens,
+                'cache_write_1h_tokens': cache_write_1h_tokens,
+                'output_tokens': output_tokens
+            },
+            (output_tokens, seq, delivery, line)
+        ) as best,
+        arg_max(delivery, (seq, delivery)) as latest_delivery
     from usage
     group by owner, message_id
 )
 select
-    cast(s.first_ts as date) as billing_date,
-    s.first_ts as period_start,
-    s.first_ts as period_end,
+    cast(m.first_ts as date) as billing_date,
+    m.first_ts as period_start,
+    m.first_ts as period_end,
     'claude_code_logs' as source,
     'anthropic' as provider,
     'anthropic' as publisher,
-    b.model_raw as model,
-    b.model_raw,
-    b.service_tier,
-    b.inference_geo,
-    b.speed,
+    m.best.model_raw as model,
+    m.best.model_raw,
+    m.best.service_tier,
+    m.best.inference_geo,
+    m.best.speed,
     'email' as principal_kind,
-    b.owner as principal_id,
-    b.uncached_input_tokens,
-    b.cache_read_tokens,
-    b.cache_write_5m_tokens,
-    b.cache_write_1h_tokens,
-    b.output_tokens,
+    m.owner as principal_id,
+    m.best.uncached_input_tokens,
+    m.best.cache_read_tokens,
+    m.best.cache_write_5m_tokens,
+    m.best.cache_write_1h_tokens,
+    m.best.output_tokens,
     1::bigint as requests,
     'metered_tokens' as billing_model,
     'usage' as charge_category,
-    s.raw_sha256,
-    s.ingested_at,
-    b.owner,
-    b.message_id
-from best as b
-join spans as s using (owner, message_id)
+    d.raw_sha256,
+    d.ingested_at,
+    m.owner,
+    m.message_id
+from messages as m
+join deliveries as d on d.delivery = m.latest_delivery
 """
 
 # Per-line view for rejects and per-file stats: a usage line's date is the billing date of the
@@ -303,6 +312,15 @@ select *, row_number() over (order by owner, message_id) as delivery_rank
 from merged
 """
 
+LOST_SQL = "select filename from deliveries anti join line_usage using (delivery) order by delivery limit 1"
+
+NOT_UTF8_SQL = """
+select file from deliveries
+where delivery in (select delivery from line_usage where not_utf8)
+order by delivery
+limit 1
+"""
+
 
 def parse(files: Sequence[RawFile]) -> ParseResult:
     """Per-engineer Claude Code usage, one row per (engineer, API message) across all deliveries.
@@ -317,19 +335,17 @@ def parse(files: Sequence[RawFile]) -> ParseResult:
         if not (f.provenance.get("owner") or "").strip():
             raise UnreadableFile(f.name, "provenance.owner", "no engineer email for this delivery")
     con = connect()
-    con.execute(FIELDS_SQL)
+    # every result below is ordered explicitly; not keeping insertion order lets the halves run together
+    con.execute("set preserve_insertion_order = false")
     with plain_text_paths(files) as paths:
         open_deliveries(con, files, paths)
-        con.execute(LINES_SQL, {"paths": sorted(set(paths))})
-    lost = con.execute(
-        "select filename from deliveries anti join line_usage using (delivery) order by delivery limit 1"
-    ).fetchone()
+        con.execute(USAGE_LINES_SQL)
+        distinct = sorted(set(paths))
+        con.execute(LINES_SQL, {"first_half": distinct[0::2], "second_half": distinct[1::2]})
+    lost = con.execute(LOST_SQL).fetchone()
     if lost is not None:  # read_blob names files as given; anything else is a bug, not bad data
         raise FileNotFoundError(lost[0])
-    bad = con.execute(
-        "select file from deliveries where delivery in (select delivery from line_usage where not_utf8)"
-        " order by delivery limit 1"
-    ).fetchone()
+    bad = con.execute(NOT_UTF8_SQL).fetchone()
     if bad is not None:
         raise UnreadableFile(bad[0], None, "not UTF-8")
     con.execute(MERGE_SQL)
