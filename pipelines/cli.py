@@ -247,7 +247,7 @@ def _attribution_line(a: dict[str, object]) -> str:
     total = a["spend_usd"] or Decimal(0)
 
     def pct(part: object) -> str:
-        return f"{float(part / total):.1%}" if total else "-"  # type: ignore[operator]
+        return f"{float(part / total):.2%}" if total else "-"  # type: ignore[operator]
 
     return (
         f"Attribution: {pct(a['alias_usd'])} by alias, {pct(a['observational_usd'])} by shared-route logs, "
