@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from genai_prices import Usage, calc_price
 
 from pipelines.config import Settings, load_settings
 
@@ -35,3 +40,31 @@ def land_sample(settings: Settings, source: str, name: str, *, as_name: str | No
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SAMPLES / name, target)
     return target
+
+
+def genai_price(
+    provider: str,
+    model: str,
+    when: datetime,
+    tokens: tuple[int, int, int, int, int],
+    context: dict[str, str] | None = None,
+) -> Decimal:
+    """What genai-prices itself charges for one request of (uncached, cache read, 5m write, 1h write, output)
+    tokens, at 12 decimals: the reference our vectorized pricing must equal."""
+    u, cr, w5, w1, out = tokens
+    usage = Usage(
+        input_tokens=u + cr + w5 + w1,
+        cache_read_tokens=cr,
+        cache_write_tokens=w5 + w1,
+        cache_write_5m_tokens=w5,
+        cache_write_1h_tokens=w1,
+        output_tokens=out,
+    )
+    price = calc_price(usage, model, provider_id=provider, genai_request_timestamp=when, price_context=context)
+    return price.total_price.quantize(Decimal("1E-12"))
+
+
+def duckdb_cli(database: Path, sql: str) -> list[str]:
+    """Run `sql` in the DuckDB 1.5 CLI from PyPI against `database`, opened read-only; CSV lines out."""
+    args = [sys.executable, "-m", "duckdb_cli", "-readonly", "-csv", str(database), "-c", sql]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout.splitlines()

@@ -6,8 +6,6 @@ import hashlib
 import io
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -24,6 +22,7 @@ from pipelines.cli import main
 from pipelines.config import Settings, load_settings
 from pipelines.lake import build_window
 from pipelines.warehouse import build_and_publish
+from tests.conftest import duckdb_cli
 
 END = "2026-03-10"
 DEMO = ["demo", "--engineers", "24", "--days", "7", "--end", END, "--seed", "11"]
@@ -163,22 +162,8 @@ def test_a_fresh_demo_is_byte_identical(
 
 def test_warehouse_opens_read_only_from_other_processes(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
     settings, _, _ = demo_run
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "duckdb_cli",
-            "-readonly",
-            "-csv",
-            str(settings.warehouse_path),
-            "-c",
-            "select count(*) from mart.engineer_monthly",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert int(out.splitlines()[1]) >= 24
+    lines = duckdb_cli(settings.warehouse_path, "select count(*) from mart.engineer_monthly")
+    assert int(lines[1]) >= 24
 
 
 def test_an_identity_conflict_stops_the_run_with_exit_3(

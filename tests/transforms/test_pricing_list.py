@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from genai_prices import Usage, calc_price
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import genai_price
 from transforms.pricing import PRICE_VERSION, price_table, price_usage
 from transforms.schema import USAGE_SCHEMA, conform
 
@@ -30,16 +30,7 @@ def _rows(records: list[dict[str, object]]) -> pl.DataFrame:
 
 
 def _reference(provider: str, model: str, day: date, u: int, cr: int, w5: int, w1: int, out: int) -> Decimal:
-    usage = Usage(
-        input_tokens=u + cr + w5 + w1,
-        cache_read_tokens=cr,
-        cache_write_tokens=w5 + w1,
-        cache_write_5m_tokens=w5,
-        cache_write_1h_tokens=w1,
-        output_tokens=out,
-    )
-    when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    return calc_price(usage, model, provider_id=provider, genai_request_timestamp=when).total_price.quantize(Q)
+    return genai_price(provider, model, datetime(day.year, day.month, day.day, 12, tzinfo=UTC), (u, cr, w5, w1, out))
 
 
 def test_price_table_is_effective_dated_and_versioned() -> None:

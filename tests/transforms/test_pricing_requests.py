@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
-from genai_prices import Usage, calc_price
 
+from tests.conftest import genai_price
 from transforms.pricing import PRICE_VERSION, price_context, price_usage
-from transforms.schema import conform
+from transforms.schema import TOKEN_COLUMNS, conform
 
 Q = Decimal("0.000000000001")
 SEED = 20260314
@@ -97,32 +97,9 @@ def _requests(rng: random.Random) -> list[dict[str, object]]:
 
 
 def _reference(r: dict[str, object]) -> Decimal:
-    u, cr, w5, w1, out = (
-        int(r[k])  # type: ignore[call-overload]
-        for k in (
-            "uncached_input_tokens",
-            "cache_read_tokens",
-            "cache_write_5m_tokens",
-            "cache_write_1h_tokens",
-            "output_tokens",
-        )
-    )
-    usage = Usage(
-        input_tokens=u + cr + w5 + w1,
-        cache_read_tokens=cr,
-        cache_write_tokens=w5 + w1,
-        cache_write_5m_tokens=w5,
-        cache_write_1h_tokens=w1,
-        output_tokens=out,
-    )
-    price = calc_price(
-        usage,
-        str(r["model_raw"]),
-        provider_id=str(r["provider"]),
-        genai_request_timestamp=r["period_start"],  # type: ignore[arg-type]
-        price_context=price_context(r["service_tier"], r["speed"]),  # type: ignore[arg-type]
-    )
-    return price.total_price.quantize(Q)
+    tokens = tuple(int(r[k]) for k in TOKEN_COLUMNS)  # type: ignore[call-overload]
+    context = price_context(r["service_tier"], r["speed"])  # type: ignore[arg-type]
+    return genai_price(str(r["provider"]), str(r["model_raw"]), r["period_start"], tokens, context)  # type: ignore[arg-type]
 
 
 def test_random_single_requests_cost_exactly_what_genai_prices_says() -> None:

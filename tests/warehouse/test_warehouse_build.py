@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +15,7 @@ from pipelines.ingest import sweep_landing
 from pipelines.lake import build_window
 from pipelines.reference import load_reference
 from pipelines.warehouse import build_and_publish
-from tests.conftest import land_sample
+from tests.conftest import duckdb_cli, land_sample
 from warehouse.build import IdentityConflictError
 
 AT = datetime(2026, 3, 6, 6, 0, tzinfo=UTC)
@@ -146,22 +144,8 @@ def test_every_table_and_column_has_a_comment_and_the_dictionary_is_current(worl
 def test_published_file_opens_read_only_in_the_duckdb_1_5_cli(world: Settings) -> None:
     build_and_publish(world)
     assert oct(world.warehouse_path.stat().st_mode & 0o777) == "0o600"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "duckdb_cli",
-            "-readonly",
-            "-csv",
-            str(world.warehouse_path),
-            "-c",
-            "select version(), count(*) from mart.engineer_monthly",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.splitlines()[1].startswith("v1.5.") and out.splitlines()[1].endswith(",4")
+    lines = duckdb_cli(world.warehouse_path, "select version(), count(*) from mart.engineer_monthly")
+    assert lines[1].startswith("v1.5.") and lines[1].endswith(",4")
 
 
 def test_publishing_replaces_the_file_atomically_under_an_open_reader(world: Settings) -> None:

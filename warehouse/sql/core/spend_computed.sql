@@ -215,7 +215,8 @@ direct_rows as (
 ),
 
 billed_remainder as (
-    -- billed dollars that no metered row of the scope and day could carry
+    -- billed dollars that no metered row of the scope and day could carry (no principal, no tokens:
+    -- `union all by name` below leaves those columns null)
     select
         billing_date,
         usage_date,
@@ -225,18 +226,9 @@ billed_remainder as (
         scope_id,
         scope_cost_centre,
         model,
-        null as principal_kind,
-        null as principal_id,
-        null as engineer_id,
         'unattributed' as attribution,
         'billed' as cost_basis,
         (billed_cost_usd - allocated_cost_usd)::decimal(38, 12) as spend_usd,
-        null::decimal(38, 12) as list_cost_usd,
-        null::bigint as uncached_input_tokens,
-        null::bigint as cache_read_tokens,
-        null::bigint as cache_write_5m_tokens,
-        null::bigint as cache_write_1h_tokens,
-        null::bigint as output_tokens,
         0 as unpriced_records
     from usage
     where spend_role = 'billed' and billed_cost_usd - allocated_cost_usd <> 0
