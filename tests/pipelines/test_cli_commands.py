@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.cli import main
@@ -81,3 +83,26 @@ def test_console_script_help() -> None:
     assert "Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed." in " ".join(
         out.split()
     )
+
+
+def test_an_unknown_model_is_flagged_and_listed_never_priced_at_zero(
+    settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.data_dir.parent / ".dagster"))
+    page = json.loads((SAMPLES / "openai_usage_completions_grouped_example.json").read_text())
+    page["data"][0]["results"][1]["model"] = "gpt-99-internal-preview"
+    target = settings.landing / "openai_usage" / "page.json"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(page))
+    data = ["--data-dir", str(settings.data_dir)]
+    assert main([*data, "run", "--from", "2026-03-02", "--to", "2026-03-03"]) == 0
+    capsys.readouterr()
+    assert main([*data, "status"]) == 0
+    assert "Unpriced models (flagged, not priced at $0): openai/gpt-99-internal-preview" in capsys.readouterr().out
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.sql("select model_raw, records, output_tokens from mart.unpriced_models").fetchall() == [
+            ("gpt-99-internal-preview", 1, 30121)
+        ]
+        assert con.sql(
+            "select spend_usd, list_cost_usd from core.fct_spend where model = 'gpt-99-internal-preview'"
+        ).fetchall() == [(None, None)]
