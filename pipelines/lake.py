@@ -24,6 +24,7 @@ from transforms.schema import USAGE_SCHEMA
 from transforms.sources import PARSERS
 
 PARTITION_COLUMN = "billing_date"
+CHUNK_DAYS = 31
 
 
 @dataclass
@@ -72,12 +73,29 @@ def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseR
 
 
 def build_window(settings: Settings, start: date, end: date) -> LakeReport:
-    """Rebuild lake/usage for every billing day in [start, end] (inclusive) and report what changed."""
+    """Rebuild lake/usage for every billing day in [start, end] (inclusive) and report what changed.
+
+    Long windows (a backfill) are processed CHUNK_DAYS at a time, so memory follows a month of data,
+    not the whole history. Every day is still built from all of its deliveries at once.
+    """
     report = LakeReport(start, end)
+    chunk_start = start
+    while chunk_start <= end:
+        chunk_end = min(end, chunk_start + timedelta(days=CHUNK_DAYS - 1))
+        _build_chunk(settings, chunk_start, chunk_end, report)
+        chunk_start = chunk_end + timedelta(days=1)
+    return report
+
+
+def _build_chunk(settings: Settings, start: date, end: date, report: LakeReport) -> None:
     parsed = parse_window(settings, start, end)
     roles = {s: settings.role_of(s) for s in settings.enabled_sources}
     frames = [in_window(r.rows, start, end) for r in parsed.values()]
-    report.rejected_lines = sum(r.rejects.height for r in parsed.values())
+    # a delivery spanning chunks is parsed in each; its bad lines are counted once, in its first chunk
+    report.rejected_lines += sum(
+        r.rejects.join(r.stats.filter(pl.col("min_date") >= start), on="raw_sha256", how="semi").height
+        for r in parsed.values()
+    )
     rows = pl.concat(frames) if frames else USAGE_SCHEMA.to_frame()
     lake_rows = canonicalize(
         rows,
@@ -87,10 +105,10 @@ def build_window(settings: Settings, start: date, end: date) -> LakeReport:
         reference_frame(settings, "seat_prices"),
         load_overrides(settings.price_overrides) if settings.price_overrides else default_overrides(),
     )
-    report.rows_by_source = dict(
-        sorted(lake_rows.group_by("source").len().iter_rows())  # type: ignore[arg-type]
-    )
-    report.unpriced_rows = lake_rows.filter(pl.col("pricing_flag") == "unpriced").height
+    for source, count in lake_rows.group_by("source").len().iter_rows():
+        report.rows_by_source[source] = report.rows_by_source.get(source, 0) + count
+    report.rows_by_source = dict(sorted(report.rows_by_source.items()))
+    report.unpriced_rows += lake_rows.filter(pl.col("pricing_flag") == "unpriced").height
     by_day = {
         key[0]: frame
         for key, frame in lake_rows.sort(PARTITION_COLUMN, "source", "record_id").group_by(
@@ -115,7 +133,6 @@ def build_window(settings: Settings, start: date, end: date) -> LakeReport:
             report.partitions_written += 1
         day += timedelta(days=1)
     shutil.rmtree(staging, ignore_errors=True)
-    return report
 
 
 def read_lake(settings: Settings) -> pl.LazyFrame:
