@@ -189,27 +189,10 @@ unresolved_parts as (
 ),
 
 direct_rows as (
+    -- the columns `final` does not keep are dropped there
     select
-        billing_date,
-        usage_date,
-        provider,
-        source,
-        scope_kind,
-        scope_id,
-        scope_cost_centre,
-        model,
-        principal_kind,
-        principal_id,
-        engineer_id,
+        *,
         'alias' as attribution,
-        cost_basis,
-        spend_usd,
-        list_cost_usd,
-        uncached_input_tokens,
-        cache_read_tokens,
-        cache_write_5m_tokens,
-        cache_write_1h_tokens,
-        output_tokens,
         if(pricing_flag = 'unpriced', records, 0) as unpriced_records
     from direct
 ),
