@@ -7,6 +7,7 @@ Exit codes (DESIGN): 0 done; 1 bad usage or input; 2 provider or IO failure afte
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -489,6 +490,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("tokencomp: interrupted")
         return 130
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("TOKENCOMP_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        err.print(
+            f"tokencomp: internal error: {type(exc).__name__}: {first} (TOKENCOMP_DEBUG=1 shows the traceback)",
+            markup=False,
+        )
+        return EXIT_IO
 
 
 if __name__ == "__main__":

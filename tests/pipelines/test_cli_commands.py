@@ -106,3 +106,15 @@ def test_an_unknown_model_is_flagged_and_listed_never_priced_at_zero(
         assert con.sql(
             "select spend_usd, list_cost_usd from core.fct_spend where model = 'gpt-99-internal-preview'"
         ).fetchall() == [(None, None)]
+
+
+def test_an_unexpected_failure_still_ends_with_one_line(
+    settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.data_dir.parent / ".dagster"))
+    monkeypatch.delenv("TOKENCOMP_DEBUG", raising=False)
+    settings.raw.mkdir(parents=True)
+    (settings.raw / "manifest.jsonl").write_text("this is not a manifest\n")
+    assert main(["--data-dir", str(settings.data_dir), "status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tokencomp: internal error: ") and err.count("\n") == 1
