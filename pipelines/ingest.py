@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
+from pipelines.storage import append_jsonl
 from transforms.common import RawFile, UnreadableFile
 from transforms.sources import PARSERS
 
@@ -150,19 +150,12 @@ def _suffix(name: str) -> str:
     return "".join(s for s in suffixes if s.isascii() and len(s) <= 6).lower()
 
 
-def _append_jsonl(path: Path, records: list[dict[str, object]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(json.dumps(rec, default=str, sort_keys=True) + "\n")
-
-
 def _quarantine(settings: Settings, source: str, path: Path, name: str, sha: str, reason: str, at: datetime) -> None:
     target = settings.quarantine / source / f"{sha}{_suffix(name)}"
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         shutil.copyfile(path, target)
-    _append_jsonl(
+    append_jsonl(
         settings.quarantine / "quarantine.jsonl",
         [{"source": source, "name": name, "sha256": sha, "reason": reason, "quarantined_at": at.isoformat()}],
     )
@@ -273,8 +266,8 @@ def ingest(
             )
             reject_rows.extend({"source": source, **r} for r in rejects.iter_rows(named=True))
             outcomes.append(Outcome(source, f.name, "landed", f.sha256, path, parsed, loaded, rejected))
-        _append_jsonl(settings.raw / "rejects.jsonl", reject_rows)
-        _append_jsonl(settings.raw / "manifest.jsonl", manifest_rows)
+        append_jsonl(settings.raw / "rejects.jsonl", reject_rows)
+        append_jsonl(settings.raw / "manifest.jsonl", manifest_rows)
     return outcomes
 
 

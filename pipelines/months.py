@@ -8,8 +8,6 @@ aliases, new prices) is posted into the current open month as `charge_class = 'c
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,6 +18,7 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.lake import build_window
+from pipelines.storage import append_jsonl, replace_parquet
 from pipelines.warehouse import books_dir, build_inputs, closed_months, frozen_path, month_end
 from warehouse.build import build, publish
 
@@ -52,10 +51,7 @@ def parse_month(text: str) -> date:
 
 
 def _log(settings: Settings, record: dict[str, object]) -> None:
-    path = books_dir(settings) / "months.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+    append_jsonl(books_dir(settings) / "months.jsonl", [record])
 
 
 def _month_rows(warehouse: Path, month: date, *, computed_only: bool) -> pl.DataFrame:
@@ -64,13 +60,6 @@ def _month_rows(warehouse: Path, month: date, *, computed_only: bool) -> pl.Data
     )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(query, params={"month": month}).pl()
-
-
-def _write_frozen(rows: pl.DataFrame, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    rows.write_parquet(tmp)
-    os.replace(tmp, target)
 
 
 def close_month(settings: Settings, month: date) -> pl.DataFrame:
@@ -82,7 +71,7 @@ def close_month(settings: Settings, month: date) -> pl.DataFrame:
     rows = _month_rows(settings.warehouse_path, month, computed_only=False)
     if rows.height == 0:
         raise MonthError(f"the warehouse has no spend in {month:%Y-%m}; nothing to close")
-    _write_frozen(rows, frozen_path(settings, month))
+    replace_parquet(rows, frozen_path(settings, month))
     totals = rows.group_by("provider").agg(pl.col("spend_usd").sum()).sort("provider")
     _log(
         settings,
@@ -123,7 +112,7 @@ def reprice_month(settings: Settings, month: date) -> MonthDiff:
     # corrections booked into this month for earlier months stay in its books
     booked = old.filter(pl.col("charge_class") == "correction")
     new = pl.concat([computed, booked], how="vertical_relaxed")
-    _write_frozen(new, frozen_path(settings, month))
+    replace_parquet(new, frozen_path(settings, month))
     build_path = settings.build_dir / settings.warehouse_path.name
     build(build_inputs(settings), build_path)
     publish(build_path, settings.warehouse_path)

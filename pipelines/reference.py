@@ -6,12 +6,12 @@ line and field named, instead of silently changing who is attributed or which ba
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.config import Settings
+from pipelines.storage import replace_parquet
 
 KINDS: dict[str, pl.Schema] = {
     "roster": pl.Schema(
@@ -184,11 +184,7 @@ def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
     if kind in ("roster", ROSTER_SNAPSHOTS):
         return _load_roster(settings, files, snapshots_only=kind == ROSTER_SNAPSHOTS)
     frame = pl.concat([read_reference_file(kind, f) for f in files]).unique(maintain_order=True)
-    target = settings.reference / f"{kind}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    frame.write_parquet(tmp)
-    os.replace(tmp, target)
+    replace_parquet(frame, settings.reference / f"{kind}.parquet")
     return frame.height
 
 
@@ -230,14 +226,6 @@ def read_roster_snapshot(path: Path) -> pl.DataFrame:
     return frame
 
 
-def _replace_parquet(frame: pl.DataFrame, target: Path) -> None:
-    """Write `frame` to `target` so readers see the old file or the new one, never a partial write."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    frame.write_parquet(tmp)
-    os.replace(tmp, target)
-
-
 def _load_roster(settings: Settings, files: list[Path], *, snapshots_only: bool) -> int:
     """Store roster files: effective-dated ones replace reference/roster.parquet, snapshots accumulate by date.
 
@@ -266,10 +254,10 @@ def _load_roster(settings: Settings, files: list[Path], *, snapshots_only: bool)
     rows = 0
     if effective:
         frame = pl.concat(effective).unique(maintain_order=True)
-        _replace_parquet(frame, settings.reference / "roster.parquet")
+        replace_parquet(frame, settings.reference / "roster.parquet")
         rows += frame.height
     for (day,), part in stacked.select(columns).partition_by("snapshot_date", as_dict=True).items():
-        _replace_parquet(part.sort("engineer_id"), settings.reference / ROSTER_SNAPSHOTS / f"{day}.parquet")
+        replace_parquet(part.sort("engineer_id"), settings.reference / ROSTER_SNAPSHOTS / f"{day}.parquet")
         rows += part.height
     return rows
 
