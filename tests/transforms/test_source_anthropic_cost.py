@@ -134,3 +134,30 @@ def test_token_type_mapping_covers_1h_cache_writes(tmp_path: Path) -> None:
         "cache_write_1h",
         Decimal("0.1"),
     )
+
+
+def test_amount_beyond_the_money_maximum_is_rejected_at_its_line(tmp_path: Path) -> None:
+    # 10^23 cents used to land with amount_original NULL; the money maximum is below 10^12 (docs/money.md)
+    page = _page(
+        {"amount": "100000000000000000000000", "currency": "USD", "description": "huge"},
+        {"amount": "999999999999.99", "currency": "USD", "description": "largest"},
+        {"amount": "-1000000000000", "currency": "USD", "description": "huge credit"},
+        {"amount": "1e40", "currency": "USD", "description": "beyond decimal"},
+        {"amount": "250", "currency": "EUR", "description": "euro"},
+    )
+    raw = make_raw(write_json(tmp_path / "cost.json", page), source=SRC)
+    result = anthropic_cost.parse([raw])
+
+    assert result.rejects.select("file", "line", "field", "reason").rows() == [
+        ("cost.json", 1, "amount", "out of range (money is below 10^12)"),
+        ("cost.json", 3, "amount", "out of range (money is below 10^12)"),
+        ("cost.json", 4, "amount", "out of range"),
+    ]
+    assert result.rows.sort("line_item").select(
+        "line_item", "currency", "amount_original", "billed_cost_usd"
+    ).rows() == [
+        # the parser keeps a non-USD amount in its currency; the lake build converts it (transforms/fx.py)
+        ("euro", "EUR", Decimal("2.5"), None),
+        ("largest", "USD", Decimal("9999999999.9999"), Decimal("9999999999.9999")),
+    ]
+    assert result.stats.select("parsed", "loaded", "rejected").row(0) == (5, 2, 3)

@@ -93,3 +93,27 @@ def test_rejects_and_non_usd(tmp_path: Path) -> None:
         (3, "quantity", "not a number"),
     ]
     assert result.stats.select("parsed", "loaded", "rejected").row(0) == (4, 2, 2)
+
+
+def test_amount_beyond_the_money_maximum_is_rejected_at_its_line(tmp_path: Path) -> None:
+    # 1e25 dollars used to land and fail later with "Overflow in multiplication of DECIMAL(38)"
+    page = _page(
+        {"amount": {"value": 1e25, "currency": "usd"}, "line_item": "huge"},
+        {"amount": {"value": 1.5, "currency": "usd"}, "line_item": "ok"},
+        {"amount": {"value": 999999999999.5, "currency": "usd"}, "line_item": "largest"},
+        {"amount": {"value": 1e12, "currency": "usd"}, "line_item": "at the maximum"},
+        {"amount": {"value": 1e300, "currency": "usd"}, "line_item": "beyond decimal"},
+    )
+    raw = make_raw(write_json(tmp_path / "costs.json", page), source=SRC)
+    result = openai_costs.parse([raw])
+
+    assert result.rejects.select("file", "line", "field", "reason").rows() == [
+        ("costs.json", 1, "amount.value", "out of range (money is below 10^12)"),
+        ("costs.json", 4, "amount.value", "out of range (money is below 10^12)"),
+        ("costs.json", 5, "amount.value", "out of range"),
+    ]
+    assert result.rows.sort("line_item").select("line_item", "billed_cost_usd").rows() == [
+        ("largest", Decimal("999999999999.5")),
+        ("ok", Decimal("1.5")),
+    ]
+    assert result.stats.select("parsed", "loaded", "rejected").row(0) == (5, 2, 3)

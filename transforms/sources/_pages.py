@@ -47,12 +47,27 @@ create or replace temp macro int_reason(kind, val, optional) as
 
 create or replace temp macro int_value_of(val) as coalesce(try_cast(val as bigint), 0);
 
+-- A decimal is read through its text at DECIMAL(38,12); a number too large for it is 'out of range'.
 create or replace temp macro decimal_reason(kind, val, optional) as
     case
         when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
         when kind not in ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') then 'not a number'
-        when try_cast(val as decimal(38, 12)) is null then 'not a number'
+        when try_cast(val as decimal(38, 12)) is not null then null
+        when isfinite(try_cast(val as double)) then 'out of range'
+        else 'not a number'
     end;
+
+-- A money amount (billed cents or dollars, in the line's own currency) must be below 10^12 in absolute
+-- value. The bound keeps every later stage inside its integer range (docs/money.md): FX conversion to
+-- USD at rates of at least 0.01 units per USD stays below 10^14 USD, so the allocation's 1e-12 units
+-- fit DECIMAL(38,12) and hugeint, and warehouse sums stay exact past 10^11 lines at the maximum.
+create or replace temp macro money_reason(kind, val, optional) as
+    coalesce(
+        decimal_reason(kind, val, optional),
+        case
+            when abs(try_cast(val as decimal(38, 12))) >= 1000000000000 then 'out of range (money is below 10^12)'
+        end
+    );
 
 create or replace temp macro string_reason(kind, val, optional) as
     case
@@ -81,6 +96,7 @@ create or replace temp macro int_problem(j, p, optional) as int_reason(json_kind
 create or replace temp macro int_value(j, p) as int_value_of(j ->> p);
 create or replace temp macro decimal_problem(j, p, optional) as decimal_reason(json_kind(j, p), j ->> p, optional);
 create or replace temp macro decimal_value(j, p) as try_cast(j ->> p as decimal(38, 12));
+create or replace temp macro money_problem(j, p, optional) as money_reason(json_kind(j, p), j ->> p, optional);
 create or replace temp macro string_problem(j, p, optional) as string_reason(json_kind(j, p), j ->> p, optional);
 create or replace temp macro timestamp_value(j, p) as timestamp_value_of(json_kind(j, p), j ->> p);
 create or replace temp macro timestamp_problem(j, p, optional) as
@@ -92,6 +108,8 @@ create or replace temp macro int_check(j, f, optional) as
     {'field': f, 'reason': int_problem(j, '$.' || f, optional)};
 create or replace temp macro decimal_check(j, f, optional) as
     {'field': f, 'reason': decimal_problem(j, '$.' || f, optional)};
+create or replace temp macro money_check(j, f, optional) as
+    {'field': f, 'reason': money_problem(j, '$.' || f, optional)};
 create or replace temp macro string_check(j, f, optional) as
     {'field': f, 'reason': string_problem(j, '$.' || f, optional)};
 create or replace temp macro timestamp_check(j, f, optional) as

@@ -34,7 +34,7 @@ with validated as (
     select
         delivery, ordinal, period_start, period_end, r,
         first_problem([
-            decimal_check(r, 'amount', false),
+            money_check(r, 'amount', false),
             string_check(r, 'currency', false)
         ]) as problem,
         -- cents -> dollars, rounded once at 12 places. DECIMAL division would go through DOUBLE,

@@ -26,7 +26,7 @@ with validated as (
     select
         delivery, ordinal, period_start, period_end, r,
         first_problem([
-            decimal_check(r, 'amount.value', false),
+            money_check(r, 'amount.value', false),
             string_check(r, 'amount.currency', false),
             decimal_check(r, 'quantity', true)
         ]) as problem,
