@@ -154,3 +154,27 @@ def test_seat_rows_keep_their_seat_price_and_take_no_token_bill() -> None:
     out = allocate(rows, ["anthropic"])
     assert out["cost_basis"].to_list() == ["list", "allocated", "billed"]
     assert out["allocated_cost_usd"].to_list() == [None, Decimal(2), Decimal(2)]
+
+
+def test_bills_and_weights_at_the_range_limits_allocate_exactly_without_overflow() -> None:
+    # A bill just below the money maximum after FX (10^14 USD, docs/money.md) over list costs of 10^13 USD
+    # used to overflow: `billed_cost_usd * 10^12` left DECIMAL(38,12) and units x weight left hugeint.
+    bill = "99999999999999.999999999999"
+    rows = _frame(
+        [
+            metered("openai", "p1", D1, "9999999999999.123456789012"),
+            metered("openai", "p1", D1, "3333333333333.333333333333"),
+            metered("openai", "p1", D1, "0.000000000001"),
+            billed("openai", "p1", D1, bill),
+            metered("anthropic", "w1", D1, "1", "m1", output_tokens=9_000_000_000_000_000_000),
+            metered("anthropic", "w1", D1, "1", "m1", output_tokens=1),
+            billed("anthropic", "w1", D1, bill, "m1", "output"),
+        ]
+    )
+    out = allocate(rows, ["openai", "anthropic"])["allocated_cost_usd"].to_list()
+    assert sum(out[:3]) == Decimal(bill) and out[3] == Decimal(bill)
+    assert sum(out[4:6]) == Decimal(bill) and out[6] == Decimal(bill)
+    # proportions: weights then keep 12 of their digits, so a share is within 1e-11 of the bill of exact
+    exact = Decimal(bill) * Decimal("9999999999999.123456789012") / Decimal("13333333333332.456790122346")
+    assert abs(out[0] - exact) < Decimal(bill) * Decimal("1e-11")
+    assert out[5] < Decimal("0.0001")

@@ -21,7 +21,9 @@ with billed as (
         token_kind,
         context_window,
         service_tier,
-        cast(billed_cost_usd * 1000000000000 as hugeint) as billed_units
+        -- integer units of 1e-12, whole and fractional parts apart so nothing has to fit DECIMAL(38,12) x 10^12
+        trunc(billed_cost_usd)::hugeint * 1000000000000::hugeint
+            + ((billed_cost_usd - trunc(billed_cost_usd)) * 1000000000000)::hugeint as billed_units
     from usage_rows
     where spend_role = 'billed' and billed_cost_usd is not null and billed_cost_usd <> 0
 ),
@@ -72,7 +74,11 @@ by_scope_raw as (
         billed.billed_units,
         m._row as metered_row,
         'row' as component,
-        coalesce(cast(m.list_cost_usd * 1000000000000 as hugeint), 0) as list_weight,
+        coalesce(
+            trunc(m.list_cost_usd)::hugeint * 1000000000000::hugeint
+                + ((m.list_cost_usd - trunc(m.list_cost_usd)) * 1000000000000)::hugeint,
+            0
+        ) as list_weight,
         (m.uncached_input_tokens + m.cache_read_tokens + m.cache_write_5m_tokens + m.cache_write_1h_tokens
             + m.output_tokens)::hugeint as token_weight
     from billed
@@ -101,12 +107,36 @@ components as (
     select * from by_scope where weight > 0
 ),
 
+scaled as (
+    -- billed units x weight must fit hugeint (1.7e38). When the digits of the bill (b) and of the total
+    -- weight add up to more than 38, weights drop that many trailing digits. The shares still sum to the
+    -- bill exactly; a share moves from its exact proportion by at most 10^(2b - 37) units of 1e-12, so
+    -- under one unit for any bill below $10^6 (b <= 18), and 1e-11 of the bill at the 10^14 maximum
+    select
+        *,
+        greatest(
+            0,
+            length(abs(billed_units)::varchar) + length((sum(weight) over (partition by billed_row))::varchar) - 38
+        ) as dropped_digits
+    from components
+),
+
 shares as (
+    select
+        billed_row,
+        billed_units,
+        metered_row,
+        component,
+        weight // ('1' || repeat('0', dropped_digits))::hugeint as weight
+    from scaled
+),
+
+weighted as (
     select
         *,
         sum(weight) over (partition by billed_row) as total_weight,
         abs(billed_units) * weight as numerator
-    from components
+    from shares
 ),
 
 floored as (
@@ -114,7 +144,7 @@ floored as (
         *,
         numerator // total_weight as floor_units,
         numerator % total_weight as remainder
-    from shares
+    from weighted
 ),
 
 ranked as (
