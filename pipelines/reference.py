@@ -12,6 +12,7 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.storage import replace_parquet
+from transforms.fx import FX_RATES_SCHEMA, MAX_UNITS_PER_USD, MIN_UNITS_PER_USD, cross_rates
 
 KINDS: dict[str, pl.Schema] = {
     "roster": pl.Schema(
@@ -67,6 +68,9 @@ KINDS: dict[str, pl.Schema] = {
         }
     ),
 }
+# Exchange rates: units of `currency` per USD on `date` (read by `read_fx_rates`; loads accumulate by date).
+FX_RATES = "fx_rates"
+KINDS[FX_RATES] = FX_RATES_SCHEMA
 # An HR snapshot: the roster as of one `snapshot_date`, no validity columns needed (valid_from, if given, is the hire
 # date). `tokencomp reference load roster` stores each under reference/roster_snapshots/<date>.parquet; the kind is
 # listed so the warehouse registers the union as `src_roster_snapshots`.
@@ -183,6 +187,8 @@ def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
         raise ReferenceError(f"no CSV files for {kind} in {', '.join(map(str, paths))}")
     if kind in ("roster", ROSTER_SNAPSHOTS):
         return _load_roster(settings, files, snapshots_only=kind == ROSTER_SNAPSHOTS)
+    if kind == FX_RATES:
+        return _load_fx_rates(settings, files)
     frame = pl.concat([read_reference_file(kind, f) for f in files]).unique(maintain_order=True)
     replace_parquet(frame, settings.reference / f"{kind}.parquet")
     return frame.height
@@ -268,3 +274,148 @@ def roster_snapshots_frame(settings: Settings) -> pl.DataFrame:
     folder = settings.reference / ROSTER_SNAPSHOTS
     stored = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
     return pl.read_parquet(stored).select(schema.names()).cast(dict(schema)) if stored else schema.to_frame()
+
+
+_RATE_TEXT = r"^\d+(\.\d{1,12})?$"
+_CURRENCY_TEXT = r"^[A-Z]{3}$"
+
+
+def _fail_first(bad: pl.DataFrame, path: Path, field: pl.Expr | str, problem: str) -> None:
+    """Raise `ReferenceError` for the first row of `bad` (columns `line`, `value` and the field name)."""
+    if bad.height:
+        row = bad.sort("line").row(0, named=True)
+        name = row["field"] if isinstance(field, pl.Expr) else field
+        raise ReferenceError(f"{path}:{row['line']}: field {name!r}: {problem}: {row['value']!r}")
+
+
+def _ecb_long(path: Path, text: pl.DataFrame) -> pl.DataFrame:
+    """The ECB reference-rate CSV (`Date,USD,JPY,...`, X per EUR, `N/A` for no rate, a trailing comma; the
+    daily file also pads cells with spaces and writes dates as `07 March 2025`) as `line, date, currency,
+    per_eur`, validated."""
+    text = text.rename({c: c.strip() for c in text.columns})
+    text = text.select([c for c in text.columns if c]).with_row_index("line", offset=2)
+    currencies = [c for c in text.columns if c not in ("line", "Date")]
+    bad_name = [c for c in currencies if not pl.Series([c]).str.contains(_CURRENCY_TEXT).item()]
+    if bad_name:
+        raise ReferenceError(f"{path}:1: field {bad_name[0]!r}: not a currency code (the ECB header is Date,USD,...)")
+    dated = text.with_columns(pl.col("Date").str.strip_chars().alias("value")).with_columns(
+        pl.coalesce(
+            pl.col("value").str.to_date("%Y-%m-%d", strict=False),
+            pl.col("value").str.to_date("%d %B %Y", strict=False),
+        ).alias("date")
+    )
+    _fail_first(dated.filter(pl.col("date").is_null()), path, "Date", "not a date")
+    twice = dated.filter(pl.col("date").is_duplicated() & (pl.int_range(pl.len()).over("date") > 0))
+    _fail_first(twice.with_columns(pl.col("date").cast(pl.String).alias("value")), path, "Date", "a second row for")
+    long = (
+        dated.select("line", "date", *currencies)
+        .unpivot(index=["line", "date"], on=currencies, variable_name="currency", value_name="value")
+        .with_columns(pl.col("value").str.strip_chars())
+        .filter(pl.col("value").is_not_null() & ~pl.col("value").is_in(["", "N/A"]))
+    )
+    bad = long.filter(~pl.col("value").str.contains(_RATE_TEXT) | pl.col("value").str.contains(r"^[0.]*$"))
+    _fail_first(bad.rename({"currency": "field"}), path, pl.col("field"), "not a positive rate")
+    return long.select("line", "date", "currency", pl.col("value").str.to_decimal(scale=12).alias("per_eur"))
+
+
+def read_fx_rates(path: Path) -> pl.DataFrame:
+    """Read one exchange-rate CSV into `date, currency, units_per_usd` (units of the currency per USD).
+
+    Two formats: our own (`date,currency,units_per_usd`, one rate per currency and day, USD itself
+    omitted or 1) and the ECB's euro reference rates (recognised by the header `Date,USD,...`), whose
+    EUR-based rates become rates per USD through the EUR cross rate (`transforms.fx.cross_rates`).
+    Every rate must lie in [0.01, 10^9] units per USD. A bad cell raises `ReferenceError` naming file,
+    line and field.
+    """
+    try:
+        text = pl.read_csv(path, infer_schema=False)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, UnicodeDecodeError) as exc:
+        raise ReferenceError(f"{path}: not a readable CSV: {exc}") from exc
+    header = [c.strip() for c in text.columns]
+    if header[:1] == ["Date"] and "USD" in header:
+        long = _ecb_long(path, text)
+        lines = long.filter(pl.col("currency") == "USD").select("date", "line")
+        rates = cross_rates(long.drop("line")).join(lines, on="date", how="left")
+        # a cross rate comes from two cells of one line; name the currency's own cell (EUR: the USD cell)
+        rates = rates.with_columns(
+            pl.when(pl.col("currency") == "EUR").then(pl.lit("USD")).otherwise("currency").alias("field")
+        )
+    else:
+        missing = [c for c in FX_RATES_SCHEMA.names() if c not in text.columns]
+        if missing:
+            raise ReferenceError(
+                f"{path}: missing column {missing[0]!r} "
+                "(expected date,currency,units_per_usd, or the ECB's Date,USD,...)"
+            )
+        text = text.with_row_index("line", offset=2).with_columns(
+            pl.col("date").str.strip_chars().alias("date_text"),
+            pl.col("currency").str.strip_chars().str.to_uppercase().fill_null(""),
+            pl.col("units_per_usd").str.strip_chars().fill_null(""),
+        )
+        typed = text.with_columns(pl.col("date_text").str.to_date("%Y-%m-%d", strict=False).alias("date"))
+        _fail_first(typed.filter(pl.col("date").is_null()).rename({"date_text": "value"}), path, "date", "not a date")
+        _fail_first(
+            typed.filter(~pl.col("currency").str.contains(_CURRENCY_TEXT)).with_columns(
+                pl.col("currency").alias("value")
+            ),
+            path,
+            "currency",
+            "not a currency code",
+        )
+        _fail_first(
+            typed.filter(~pl.col("units_per_usd").str.contains(_RATE_TEXT)).with_columns(
+                pl.col("units_per_usd").alias("value")
+            ),
+            path,
+            "units_per_usd",
+            "not a decimal rate with at most 12 decimals",
+        )
+        rates = typed.with_columns(
+            pl.col("units_per_usd").str.to_decimal(scale=12), pl.lit("units_per_usd").alias("field")
+        )
+        usd = rates.filter(pl.col("currency") == "USD")
+        _fail_first(
+            usd.filter(pl.col("units_per_usd") != 1).with_columns(
+                pl.col("units_per_usd").cast(pl.String).alias("value")
+            ),
+            path,
+            "units_per_usd",
+            "a USD rate must be 1",
+        )
+        rates = rates.filter(pl.col("currency") != "USD")
+        twice = rates.filter(pl.int_range(pl.len()).over("date", "currency") > 0)
+        _fail_first(
+            twice.with_columns((pl.col("date").cast(pl.String) + " " + pl.col("currency")).alias("value")),
+            path,
+            "currency",
+            "a second rate for",
+        )
+    out_of_range = rates.filter(~pl.col("units_per_usd").is_between(MIN_UNITS_PER_USD, MAX_UNITS_PER_USD))
+    _fail_first(
+        out_of_range.with_columns((pl.col("currency") + " " + pl.col("units_per_usd").cast(pl.String)).alias("value")),
+        path,
+        pl.col("field"),
+        f"units per USD outside [{MIN_UNITS_PER_USD}, {MAX_UNITS_PER_USD}]",
+    )
+    return rates.select(FX_RATES_SCHEMA.names()).cast(dict(FX_RATES_SCHEMA)).sort("date", "currency")  # type: ignore[arg-type]
+
+
+def _load_fx_rates(settings: Settings, files: list[Path]) -> int:
+    """Add the rates of `files` to reference/fx_rates.parquet; a (date, currency) loaded again takes the new rate.
+
+    Loads accumulate, so the ECB's daily file can be loaded every day. Two files of one load that disagree on a
+    (date, currency) fail naming both. Returns the number of rates loaded.
+    """
+    frames = [read_fx_rates(f).with_columns(pl.lit(str(f)).alias("file")) for f in files]
+    new = pl.concat(frames).unique(subset=["date", "currency", "units_per_usd"], keep="first", maintain_order=True)
+    clash = new.filter(pl.len().over("date", "currency") > 1)
+    if clash.height:
+        a, b = clash.sort("date", "currency").head(2).iter_rows(named=True)
+        raise ReferenceError(
+            f"{b['file']}: field 'units_per_usd': {b['currency']} on {b['date']} is {b['units_per_usd']}, "
+            f"but {a['file']} says {a['units_per_usd']}"
+        )
+    new = new.drop("file")
+    stored = reference_frame(settings, FX_RATES).join(new, on=["date", "currency"], how="anti")
+    replace_parquet(pl.concat([stored, new]).sort("date", "currency"), settings.reference / f"{FX_RATES}.parquet")
+    return new.height
