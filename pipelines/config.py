@@ -41,6 +41,7 @@ class Settings:
     roles: dict[str, dict[str, str]]
     benchmark_company: str
     price_overrides: Path | None = None
+    fx_max_rate_age_days: int = 7
 
     @property
     def landing(self) -> Path:
@@ -92,6 +93,13 @@ class Settings:
         return "observational"
 
 
+def _max_rate_age(value: object) -> int:
+    """`fx.max_rate_age_days`: how many days a rate may be older than the billing day it converts."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"fx.max_rate_age_days must be a whole number of days >= 0, not {value!r}")
+    return value
+
+
 def load_settings(path: Path | None = None, data_dir: str | Path | None = None) -> Settings:
     """Read packaged defaults, then the override file: `path`, $TOKENCOMP_CONFIG or ./tokencomp.toml.
 
@@ -120,6 +128,7 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             price_overrides=Path(raw["pricing"]["overrides_file"]).expanduser().resolve()
             if raw["pricing"]["overrides_file"]
             else None,
+            fx_max_rate_age_days=_max_rate_age(raw.get("fx", {}).get("max_rate_age_days", 7)),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc

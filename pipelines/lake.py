@@ -104,6 +104,8 @@ def _build_chunk(settings: Settings, start: date, end: date, report: LakeReport)
         settings.billed_providers,
         reference_frame(settings, "seat_prices"),
         load_overrides(settings.price_overrides) if settings.price_overrides else default_overrides(),
+        fx_rates=reference_frame(settings, "fx_rates"),
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
     for source, count in lake_rows.group_by("source").len().iter_rows():
         report.rows_by_source[source] = report.rows_by_source.get(source, 0) + count

@@ -11,6 +11,7 @@ from datetime import date
 import polars as pl
 
 from transforms.allocation import allocate
+from transforms.fx import FX_RATES_SCHEMA, convert_to_usd
 from transforms.pricing import price_usage
 from transforms.schema import USAGE_SCHEMA
 from transforms.seats import price_seats
@@ -23,6 +24,8 @@ def canonicalize(
     billed_providers: Sequence[str],
     seat_prices: pl.DataFrame | None = None,
     price_overrides: pl.DataFrame | None = None,
+    fx_rates: pl.DataFrame | None = None,
+    max_rate_age_days: int = 7,
 ) -> pl.DataFrame:
     """Stamp `spend_role`, `usage_date` (reporting time zone) and `cost_basis`, list-price, then allocate.
 
@@ -31,9 +34,12 @@ def canonicalize(
     observational rows carry a list cost for attribution but are never summed into spend. With
     `seat_prices`, subscription seat rows are priced per day from it (`transforms.seats`) before allocation;
     `price_overrides` (negotiated prices, corrections, models the catalog lacks) apply on top of the catalog.
+    Billed money in another currency is converted to USD first, at the billing day's rate from `fx_rates`
+    (`transforms.fx`); a non-USD amount with no rate raises `MissingFxRateError`, so nothing is written.
     """
     if rows.height == 0:
         return USAGE_SCHEMA.to_frame()
+    rows = convert_to_usd(rows, fx_rates if fx_rates is not None else FX_RATES_SCHEMA.to_frame(), max_rate_age_days)
     staged = rows.with_columns(
         pl.col("source").replace_strict(dict(roles), default="observational").alias("spend_role"),
         pl.col("period_start").dt.convert_time_zone(timezone).dt.date().alias("usage_date"),

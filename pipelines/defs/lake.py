@@ -5,10 +5,11 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
-from pipelines.defs.ingest import RAW_ASSETS
+from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.resources import TokencompResource
 from pipelines.lake import build_window, read_lake
+from transforms.fx import MissingFxRateError
 
 PARTITIONS = billing_days()
 
@@ -28,17 +29,23 @@ def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) ->
     owners=["team:data-platform"],
     partitions_def=PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[a.key for a in RAW_ASSETS],
+    deps=[*(a.key for a in RAW_ASSETS), reference_files],  # reference: seat prices, fx rates
     description=(
         "Canonical usage and billing rows of every source, one row per natural key, tokens in non-overlapping "
-        "columns and money in exact decimals, list-priced at the prices of their day, with each provider's billed "
-        "dollars allocated onto its metered usage. Rewritten per billing day."
+        "columns and money in exact decimals (other currencies converted to USD at the billing day's rate), "
+        "list-priced at the prices of their day, with each provider's billed dollars allocated onto its metered "
+        "usage. Rewritten per billing day."
     ),
 )
 def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
     """Rebuild the days of this run from raw/ and the manifest."""
     start, end = window(context)
-    report = build_window(tokencomp.settings(), start, end)
+    try:
+        report = build_window(tokencomp.settings(), start, end)
+    except MissingFxRateError as exc:
+        # Blocking (DESIGN: money with no FX rate): the chunk of days holding that line is not rewritten, and
+        # nothing downstream runs or publishes (exit 3).
+        raise dg.Failure(description=str(exc), metadata={"blocking_check": exc.check}) from exc
     context.log.info(
         f"lake/usage {start}..{end}: {report.rows} rows, {report.partitions_written} partitions written, "
         f"{report.rejected_lines} rejected lines"
