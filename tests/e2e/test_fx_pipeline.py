@@ -27,7 +27,9 @@ def _epoch(day: date) -> int:
 
 
 def _land(settings: Settings) -> None:
-    """An OpenAI costs page for Sunday and an Anthropic cost page for Saturday, each with a EUR line."""
+    """An OpenAI costs page for Sunday and an Anthropic cost page for Saturday, each with a EUR line and a line
+    beyond the money maximum (1e25 dollars used to fail every later run with a DECIMAL overflow; 10^23 cents
+    landed as NULL)."""
     openai = settings.landing / "openai_costs" / "costs-2025-03-09.json"
     openai.parent.mkdir(parents=True)
     openai.write_text(
@@ -42,6 +44,7 @@ def _land(settings: Settings) -> None:
                         "results": [
                             {"amount": {"value": 1.5, "currency": "usd"}, "line_item": "usd", "project_id": "p1"},
                             {"amount": {"value": 123.45, "currency": "eur"}, "line_item": "euro", "project_id": "p1"},
+                            {"amount": {"value": 1e25, "currency": "usd"}, "line_item": "huge", "project_id": "p1"},
                         ],
                     }
                 ],
@@ -62,6 +65,7 @@ def _land(settings: Settings) -> None:
                         "results": [
                             {"amount": "250", "currency": "USD", "description": "usd", "workspace_id": "w1"},
                             {"amount": "98765.4321", "currency": "EUR", "description": "euro", "workspace_id": "w1"},
+                            {"amount": "1" + "0" * 23, "currency": "USD", "description": "huge", "workspace_id": "w1"},
                         ],
                     }
                 ],
@@ -108,6 +112,18 @@ def test_weekend_eur_lines_convert_at_fridays_ecb_rate_and_reach_spend(
     ]
     # 123.45 x 1.0839 = 133.807455; the rate is kept at 12 places (as stored), so the USD is amount / rate
     assert _usd("123.45") == Decimal("133.807454999968")
+    # the amounts beyond the maximum were rejected at their line, field named; the rest of each page loaded
+    rejects = [json.loads(line) for line in (settings.raw / "rejects.jsonl").read_text().splitlines()]
+    assert sorted((r["source"], r["file"], r["line"], r["field"], r["reason"]) for r in rejects) == [
+        ("anthropic_cost", "anthropic_cost/cost-2025-03-08.json", 3, "amount", "out of range (money is below 10^12)"),
+        (
+            "openai_costs",
+            "openai_costs/costs-2025-03-09.json",
+            3,
+            "amount.value",
+            "out of range (money is below 10^12)",
+        ),
+    ]
     # spend no longer drops by the EUR line: the bill in the warehouse is the USD line plus the converted one
     assert billed == [
         ("anthropic", Decimal("2.5") + _usd("987.654321")),

@@ -128,3 +128,16 @@ def test_cross_rates_through_the_euro() -> None:
         (FRI, "JPY", _usd(Decimal("160.17"), usd)),
     ]
     assert got.rows()[0][2] == Decimal("0.922594335271")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    usd=st.integers(min_value=10**4, max_value=10**8),  # USD per EUR, 1.0000 to 10000 at 4 decimals
+    others=st.lists(st.integers(min_value=10**3, max_value=10**12), min_size=1, max_size=5),
+)
+def test_cross_rates_equal_decimal_division(usd: int, others: list[int]) -> None:
+    codes = ["AAA", "BBB", "CCC", "DDD", "EEE"][: len(others)]
+    per_eur = {"USD": Decimal(usd).scaleb(-4), **{c: Decimal(v).scaleb(-6) for c, v in zip(codes, others, strict=True)}}
+    ecb = pl.DataFrame({"date": [FRI] * len(per_eur), "currency": list(per_eur), "per_eur": list(per_eur.values())})
+    got = {c: r for _, c, r in cross_rates(ecb).rows()}
+    assert got == {"EUR": _usd(Decimal(1), per_eur["USD"]), **{c: _usd(per_eur[c], per_eur["USD"]) for c in codes}}
