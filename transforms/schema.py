@@ -64,7 +64,7 @@ USAGE_SCHEMA: pl.Schema = pl.Schema(
         # money
         "currency": pl.String,
         "amount_original": MONEY,
-        "fx_rate": MONEY,
+        "fx_rate": MONEY,  # units of `currency` per USD: billed_cost_usd = amount_original / fx_rate
         "list_cost_usd": MONEY,
         "billed_cost_usd": MONEY,
         "allocated_cost_usd": MONEY,

@@ -11,11 +11,17 @@ with latest as (
         m.currency,
         m.amount_original,
         r.date as rate_date,
-        r.units_per_usd
+        if(m.billing_date - r.date <= $max_age_days, r.units_per_usd, null) as fx_rate
     from money_rows as m
     asof left join fx_rates as r
         on r.currency = m.currency
         and r.date <= m.billing_date
+),
+
+units as (
+    -- scaled once here, so the division below works on plain hugeint columns
+    select *, money_units(amount_original) as amount_units, money_units(fx_rate) as rate_units
+    from latest
 ),
 
 final as (
@@ -24,10 +30,9 @@ final as (
         billing_date,
         currency,
         rate_date,
-        if(billing_date - rate_date <= $max_age_days, units_per_usd, null) as fx_rate,
-        if(billing_date - rate_date <= $max_age_days, money_div(amount_original, units_per_usd), null)
-            as billed_cost_usd
-    from latest
+        fx_rate,
+        money_of_units(units_div(amount_units, rate_units)) as billed_cost_usd
+    from units
 )
 
 select * from final
