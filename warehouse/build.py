@@ -191,10 +191,10 @@ def _marts_tie_out(con: duckdb.DuckDBPyConnection) -> None:
     gaps = con.sql(sql_text("checks/marts_tie_out")).pl()
     if gaps.height:
         first = gaps.row(0, named=True)
-        where = "provider" if first["grain"] == "provider" else "engineer"
+        hint = "" if first["grain"] == "provider" else "; is every engineer with spend on the roster that month?"
         raise MartsTieOutError(
-            f"marts do not sum to core.fct_spend: {where} {first['key']} in {first['month']:%Y-%m}: marts "
-            f"{first['marts_usd']} != core.fct_spend {first['expected_usd']} ({gaps.height} gap(s) in all)"
+            f"marts do not sum to core.fct_spend: {first['grain']} {first['key']} in {first['month']:%Y-%m}: marts "
+            f"{first['marts_usd']} != core.fct_spend {first['expected_usd']} ({gaps.height} gap(s) in all){hint}"
         )
 
 
