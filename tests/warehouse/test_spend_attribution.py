@@ -10,6 +10,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from pipelines.reference import KINDS
 from pipelines.warehouse import warehouse_params
@@ -281,3 +284,22 @@ def test_the_split_never_changes_the_total(tmp_path: Path, spend_total: str) -> 
         (e, "shared_route"): v
         for e, v in largest_remainder(Decimal(spend_total), dict.fromkeys(("E1", "E2", "E3"), Decimal(1))).items()
     }
+
+
+@pytest.mark.slow  # one real warehouse build per example
+@hyp_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    total=st.decimals(min_value=Decimal("0.000000000001"), max_value=Decimal(10**6), places=12),
+    weights=st.lists(st.decimals(min_value=Decimal("0.01"), max_value=Decimal(1000), places=2), min_size=1, max_size=3),
+)
+def test_a_shared_route_split_is_exact_and_proportional(
+    tmp_path_factory: pytest.TempPathFactory, total: Decimal, weights: list[Decimal]
+) -> None:
+    emails = ("ann@x.example", "bo@x.example", "cy@x.example")
+    rows = [row("openai_usage", "metered", ("api_key_id", "key_gateway"), str(total), "1")]
+    rows += [row("litellm_spend", "observational", ("email", emails[i]), None, str(w)) for i, w in enumerate(weights)]
+    members = [("key_gateway", e, None, None) for e in ("E1", "E2", "E3")]
+    spend = spend_by(warehouse(tmp_path_factory.mktemp("split"), rows, ANN_BO_CY, members))
+    expected = largest_remainder(total, {f"E{i + 1}": w for i, w in enumerate(weights)})
+    assert spend == {(e, "shared_route"): v for e, v in expected.items()}
+    assert sum(spend.values()) == total
