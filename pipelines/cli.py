@@ -251,9 +251,11 @@ def _attribution_line(a: dict[str, object]) -> str:
         return f"{float(part / total):.2%}" if total else "-"  # type: ignore[operator]
 
     return (
-        f"Attribution: {pct(a['alias_usd'])} by alias, {pct(a['observational_usd'])} by shared-route logs, "
-        f"{pct(a['unattributed_usd'])} unattributed ({_usd(a['unattributed_usd'])} of {_usd(total)}; "  # type: ignore[arg-type]
-        f"{a['unattributed_principals']} principal(s) without an alias, see mart.unattributed)"
+        f"Attribution: {pct(a['alias_usd'])} by alias, {pct(a['shared_route_usd'])} as shares of shared routes, "
+        f"{pct(a['unattributed_usd'])} unattributed ({_usd(a['unattributed_usd'])} of {_usd(total)}: "  # type: ignore[arg-type]
+        f"{_usd(a['unknown_route_usd'])} on {a['unknown_routes']} unknown route(s), "  # type: ignore[arg-type]
+        f"{_usd(a['shared_route_unclaimed_usd'])} of shared routes no member logged, "  # type: ignore[arg-type]
+        f"{_usd(a['unallocated_usd'])} unallocated billed; see mart.unattributed)"  # type: ignore[arg-type]
     )
 
 

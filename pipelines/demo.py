@@ -475,6 +475,8 @@ class _Demo:
         self.leavers: list[_Eng] = []
         self.shared: dict[str, list[_Eng]] = {}
         self.shared_ws: dict[str, str | None] = {}
+        # Claude Code tokens each member sent through their shared key: (key, eid, day, model, cw) -> tokens
+        self.shared_use: dict[tuple[str, str, date, str, str], list[int]] = {}
         self.anth_unknown: list[str] = []
         self.oai_unknown: list[str] = []
 
@@ -764,6 +766,18 @@ class _Demo:
             if e.oai_user:
                 aliases.append((e.eid, "openai_user_id", e.oai_user, vf, vt))
         self._csv("aliases/aliases.csv", ("engineer_id", "kind", "value", "valid_from", "valid_to"), aliases)
+
+        # the shared keys, declared with their members over each member's employment
+        members: list[tuple[object, ...]] = [
+            ("anthropic", "api_key_id", key, e.eid, e.valid_from.isoformat(), e.valid_to or "")
+            for key, engs in self.shared.items()
+            for e in engs
+        ]
+        self._csv(
+            "route_members/route_members.csv",
+            ("provider", "principal_kind", "principal_id", "engineer_id", "valid_from", "valid_to"),
+            members,
+        )
 
         scopes: list[tuple[object, ...]] = []
         since = (self.start - timedelta(days=900)).isoformat()
@@ -1276,6 +1290,10 @@ class _Demo:
     ) -> None:
         self._add_anth((day, key, ws, model, cw), tokens)
         self._add_eng_anth(e.eid, day, model, cw, tokens)
+        if e.shared_key is not None:
+            acc = self.shared_use.setdefault((key, e.eid, day, model, cw), [0] * len(tokens))
+            for i, t in enumerate(tokens):
+                acc[i] += t
 
     # -- provider exports -----------------------------------------------------------------------
 
@@ -1508,6 +1526,13 @@ class _Demo:
             out[eid]["openai"] += _list_cost(tok, self.prices.openai(model, day))
         return out
 
+    def shared_list(self) -> dict[str, dict[str, str]]:
+        """Each shared key's true users and the list USD each of them ran through it (0 for idle members)."""
+        out = {k: {e.eid: Decimal(0) for e in sorted(engs, key=lambda e: e.eid)} for k, engs in self.shared.items()}
+        for (key, eid, day, model, cw), tok in self.shared_use.items():
+            out[key][eid] += _list_cost(tok, self.prices.anthropic(model, day, cw))
+        return {k: {eid: dec_text(v) for eid, v in users.items()} for k, users in out.items()}
+
     def truth(self, anth: dict[str, Any], oai: dict[str, Any]) -> dict[str, Any]:
         eng_list = self.engineer_list()
         principals: dict[str, str] = {}
@@ -1545,7 +1570,7 @@ class _Demo:
             "billed_usd_by_day": {"anthropic": anth["by_day"], "openai": oai["by_day"]},
             "list_usd": {"anthropic": dec_text(anth["list"]), "openai": dec_text(oai["list"])},
             "principals": dict(sorted(principals.items())),
-            "shared_keys": {k: [e.eid for e in self.shared[k]] for k in shared},
+            "shared_keys": self.shared_list(),
             "unknown_keys": unknown,
             "engineer_list_usd": {
                 eid: {"anthropic": dec_text(v["anthropic"]), "openai": dec_text(v["openai"])}

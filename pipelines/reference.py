@@ -32,6 +32,18 @@ KINDS: dict[str, pl.Schema] = {
     "aliases": pl.Schema(
         {"engineer_id": pl.String, "kind": pl.String, "value": pl.String, "valid_from": pl.Date, "valid_to": pl.Date}
     ),
+    # A shared route (a shared key, a gateway key) and who uses it: its metered spend is split among these
+    # members only, in proportion to their observational list cost (DESIGN "Shared route").
+    "route_members": pl.Schema(
+        {
+            "provider": pl.String,
+            "principal_kind": pl.String,
+            "principal_id": pl.String,
+            "engineer_id": pl.String,
+            "valid_from": pl.Date,
+            "valid_to": pl.Date,
+        }
+    ),
     "scopes": pl.Schema(
         {
             "provider": pl.String,
@@ -82,6 +94,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "roster": ("engineer_id", "email", "level", "location", "valid_from"),
     ROSTER_SNAPSHOTS: ("engineer_id", "email", "level", "location", "snapshot_date"),
     "aliases": ("engineer_id", "kind", "value"),
+    "route_members": ("provider", "principal_kind", "principal_id", "engineer_id"),
     "scopes": ("provider", "scope_kind", "scope_id"),
     "salaries": ("company", "level", "location", "base", "total"),
     "seat_prices": ("provider", "plan", "price_usd", "period"),
@@ -159,6 +172,8 @@ def read_reference_file(kind: str, path: Path) -> pl.DataFrame:
             .otherwise(pl.col("value"))
             .alias("value")
         )
+    if kind == "route_members":
+        typed = _check_route_members(path, typed)
     if kind in ("roster", ROSTER_SNAPSHOTS):
         typed = typed.with_columns(pl.col("email").str.to_lowercase())
     if kind == "seat_prices":
@@ -170,6 +185,26 @@ def read_reference_file(kind: str, path: Path) -> pl.DataFrame:
             field = "period" if row["period"] not in ("month", "year") else "price_usd"
             raise ReferenceError(f"{path}:{row['line']}: field {field!r}: not valid: {row[field]!r}")
     return typed.drop("line")
+
+
+def _check_route_members(path: Path, typed: pl.DataFrame) -> pl.DataFrame:
+    """Validate route members (a known identity kind, a non-empty date range); lower-case the ids
+    of case-insensitive kinds so they match usage principals as aliases do."""
+    checks = (
+        ("principal_kind", ~pl.col("principal_kind").is_in(ALIAS_KINDS), f"expected one of {', '.join(ALIAS_KINDS)}"),
+        ("valid_to", pl.col("valid_to") <= pl.col("valid_from"), "not after valid_from (valid_to is exclusive)"),
+    )
+    for field, bad, expected in checks:
+        rows = typed.filter(bad.fill_null(False))
+        if rows.height:
+            row = rows.row(0, named=True)
+            raise ReferenceError(f"{path}:{row['line']}: field {field!r}: not valid: {str(row[field])!r} ({expected})")
+    return typed.with_columns(
+        pl.when(pl.col("principal_kind").is_in(CASE_INSENSITIVE_KINDS))
+        .then(pl.col("principal_id").str.to_lowercase())
+        .otherwise(pl.col("principal_id"))
+        .alias("principal_id")
+    )
 
 
 def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:

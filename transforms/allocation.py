@@ -4,7 +4,7 @@ For every provider with a billed source, each billed line is shared over the met
 same billing day and scope at the finest grain both sources carry (`sql/allocate.sql`), in
 proportion to list cost, by the largest-remainder method at scale 12. So per provider, scope and day:
 
-    sum(allocated on metered rows) + unattributed remainder = billed, exactly,
+    sum(allocated on metered rows) + unallocated remainder = billed, exactly,
 
 where the remainder is what a billed line could not place on any metered row (`billed_cost_usd -
 allocated_cost_usd` of that billed row). Providers without a billed source keep list cost, and so do

@@ -22,6 +22,7 @@ import polars as pl
 MODELS: tuple[str, ...] = (
     "core/dim_engineer",
     "core/dim_alias",
+    "core/dim_route_member",
     "core/dim_scope",
     "core/dim_salary_band",
     "core/dim_model",
@@ -30,6 +31,7 @@ MODELS: tuple[str, ...] = (
     "core/spend_computed",
     "core/fct_spend",
     "mart/engineer_monthly",
+    "mart/engineer_provider_monthly",
     "mart/reconciliation",
     "mart/unattributed",
     "mart/unpriced_models",
@@ -52,9 +54,17 @@ class TieOutError(BlockingCheckError):
 
 
 class IdentityConflictError(BlockingCheckError):
-    """Two engineers claim the same identity on the same day; spend would fan out to both."""
+    """Two engineers claim the same identity on the same day, or a principal is both one engineer's (an alias)
+    and a shared route (route members); spend would fan out or be charged twice."""
 
     check = "identity_conflicts"
+
+
+class MartsTieOutError(BlockingCheckError):
+    """The marts (engineers' monthly spend plus mart.unattributed) do not sum to core.fct_spend per provider
+    and month: a report would show dollars that are not in the books, or lose some."""
+
+    check = "marts_tie_out"
 
 
 @dataclass
@@ -126,6 +136,7 @@ def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
                 run_sql(con, sql_text("core/_no_closed_months"), {})
         _identity_conflicts(con)
         report = _tie_out(con)
+        _marts_tie_out(con)
         con.execute("checkpoint")
         con.execute("use memory")
         con.execute("detach wh")
@@ -158,6 +169,14 @@ def _tie_out(con: duckdb.DuckDBPyConnection) -> BuildReport:
 
 
 def _identity_conflicts(con: duckdb.DuckDBPyConnection) -> None:
+    routes = con.sql(sql_text("checks/route_conflicts")).pl()
+    if routes.height:
+        first = routes.row(0, named=True)
+        raise IdentityConflictError(
+            f"identity conflict: {first['provider']} {first['kind']} {first['value']!r} is an alias of "
+            f"{first['alias_engineer']} and a shared route with member {first['member_engineer']} from "
+            f"{first['overlap_from']} ({routes.height} conflict(s) in all); keep one of the two and rerun"
+        )
     conflicts = con.sql(sql_text("checks/identity_conflicts")).pl()
     if conflicts.height:
         first = conflicts.row(0, named=True)
@@ -165,6 +184,17 @@ def _identity_conflicts(con: duckdb.DuckDBPyConnection) -> None:
             f"identity conflict: {first['kind']} {first['value']!r} names both {first['engineer_a']} and "
             f"{first['engineer_b']} from {first['overlap_from']} ({conflicts.height} conflict(s) in all); "
             "fix the aliases and rerun"
+        )
+
+
+def _marts_tie_out(con: duckdb.DuckDBPyConnection) -> None:
+    gaps = con.sql(sql_text("checks/marts_tie_out")).pl()
+    if gaps.height:
+        first = gaps.row(0, named=True)
+        hint = "" if first["grain"] == "provider" else "; is every engineer with spend on the roster that month?"
+        raise MartsTieOutError(
+            f"marts do not sum to core.fct_spend: {first['grain']} {first['key']} in {first['month']:%Y-%m}: marts "
+            f"{first['marts_usd']} != core.fct_spend {first['expected_usd']} ({gaps.height} gap(s) in all){hint}"
         )
 
 

@@ -52,8 +52,9 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
     kinds={"python", "parquet"},
     owners=["team:data-platform"],
     description=(
-        "Roster, aliases, scopes and salary submissions: CSVs dropped in landing/<kind>/ are validated and stored "
-        "in reference/ (who is who, which workspace is whose, and what the market pays)."
+        "Roster, aliases, route members, scopes and salary submissions: CSVs dropped in landing/<kind>/ are "
+        "validated and stored in reference/ (who is who, who shares which key, which workspace is whose, and what "
+        "the market pays)."
     ),
 )
 def reference_files(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:

@@ -21,7 +21,8 @@ from warehouse.build import BlockingCheckError
         "The finance warehouse (data/warehouse.duckdb): engineers, bands, usage, spend attributed to engineers, "
         "the per-engineer monthly mart, invoice reconciliation and what is unattributed or unpriced. Analysts and "
         "finance only ever see a complete build: it is published with os.replace after the blocking checks "
-        "(identity conflicts, tie-out to the bill) pass; closed months keep their frozen books."
+        "(identity conflicts, tie-out to the bill, marts summing to core.fct_spend) pass; closed months keep "
+        "their frozen books."
     ),
 )
 def warehouse_duckdb(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:

@@ -132,7 +132,8 @@ def test_summary_prints_providers_top_engineers_and_unattributed_share(
 ) -> None:
     _, truth, out = demo_run
     assert "Spend per provider" in out and "Top 10 engineers by token spend" in out
-    assert "Attribution:" in out and "principal(s) without an alias" in out
+    assert "Attribution:" in out and "unknown route(s)" in out and "unallocated billed" in out
+    assert "unallocated_usd" not in out
     for engineer in truth["alerts"]["spend_over_base"]:
         assert f"({engineer})" in out  # the tokenmaxxers lead the table
 
@@ -207,11 +208,44 @@ def test_an_identity_conflict_stops_the_run_with_exit_3(
         frame.write_parquet(aliases)
 
 
+def test_marts_that_do_not_sum_to_fct_spend_stop_the_run_with_exit_3(
+    demo_run: tuple[Settings, dict[str, Any], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, truth, _ = demo_run
+    # an alias gives an unknown key to someone who is not on the roster: engineer_monthly cannot show it
+    aliases = settings.reference / "aliases.parquet"
+    before = settings.warehouse_path.read_bytes()
+    frame = pl.read_parquet(aliases)
+    stray = pl.DataFrame(
+        {
+            "engineer_id": ["E9999"],
+            "kind": ["api_key_id"],
+            "value": [truth["unknown_keys"][0]],
+            "valid_from": [date(2020, 1, 1)],
+            "valid_to": [None],
+        },
+        schema=frame.schema,
+    )
+    bad = tmp_path / "aliases.csv"
+    pl.concat([frame, stray]).write_csv(bad)
+    monkeypatch.chdir(settings.data_dir.parent)
+    assert main(["--data-dir", str(settings.data_dir), "reference", "load", "aliases", str(bad)]) == 0
+    try:
+        assert main(["--data-dir", str(settings.data_dir), "run", "--date", END]) == 3
+        assert "marts do not sum to core.fct_spend: engineer E9999 in 2026-03" in capsys.readouterr().err
+        assert settings.warehouse_path.read_bytes() == before  # nothing was published
+    finally:
+        frame.write_parquet(aliases)
+
+
 def test_spend_ties_out_to_the_bill_per_provider_scope_and_day(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
     settings, truth, _ = demo_run
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         untied = con.sql(
-            "select count(*) from mart.reconciliation where allocated_usd + unattributed_usd <> billed_usd"
+            "select count(*) from mart.reconciliation where allocated_usd + unallocated_usd <> billed_usd"
         ).fetchall()[0][0]
         rows = con.sql("select count(*) from mart.reconciliation").fetchall()[0][0]
         spend = dict(con.sql("select provider, sum(spend_usd) from core.fct_spend group by 1").fetchall())
@@ -239,15 +273,15 @@ def test_claude_code_logs_move_attribution_but_never_the_total(
 
     with_logs, no_logs = by_attribution(settings), by_attribution(without)
     assert sum(with_logs.values()) == sum(no_logs.values()) == sum(Decimal(v) for v in truth["billed_usd"].values())
-    assert "observational" not in no_logs and with_logs["observational"] > 0
-    assert with_logs["unattributed"] + with_logs["observational"] == no_logs["unattributed"]
+    assert "shared_route" not in no_logs and with_logs["shared_route"] > 0
+    assert with_logs["unattributed"] + with_logs["shared_route"] == no_logs["unattributed"]
     # only engineers who share a key are ever given a share of a shared route
     sharers = {e for users in truth["shared_keys"].values() for e in users}
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         claimed = {
             r[0]
             for r in con.sql(
-                "select distinct engineer_id from core.fct_spend where attribution = 'observational'"
+                "select distinct engineer_id from core.fct_spend where attribution = 'shared_route'"
             ).fetchall()
         }
     assert claimed and claimed <= sharers
@@ -277,3 +311,102 @@ def test_a_backfill_in_small_chunks_writes_the_same_lake(
     report = build_window(copy, date(2026, 3, 4), date.fromisoformat(END))
     assert _lake_digests(copy) == _lake_digests(settings)
     assert report.rejected_lines == 1  # the demo's one malformed line, counted once across chunks
+
+
+def _lake_spend_by_principal(settings: Settings) -> dict[str, Decimal]:
+    """Metered spend per principal straight from the lake (allocated dollars, or list where no bill)."""
+    return dict(
+        _lake(
+            settings,
+            "select principal_id, sum(if(cost_basis = 'allocated', allocated_cost_usd, list_cost_usd)) from lake "
+            "where spend_role = 'metered' group by 1",
+        )
+    )
+
+
+def test_each_shared_key_is_split_among_its_own_users_at_their_true_list_cost(
+    demo_run: tuple[Settings, dict[str, Any], str],
+) -> None:
+    settings, truth, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        shares = con.sql(
+            "select principal_id, engineer_id, sum(spend_usd), sum(list_cost_usd) from core.fct_spend "
+            "where attribution = 'shared_route' group by all"
+        ).fetchall()
+    by_key: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+    for key, engineer, spend, list_usd in shares:
+        by_key.setdefault(key, {})[engineer] = (spend, list_usd)
+    assert set(by_key) == set(truth["shared_keys"])  # only declared shared keys are ever split
+    lake = _lake_spend_by_principal(settings)
+    for key, users in truth["shared_keys"].items():
+        # only the key's own users get any of it, each exactly at the list cost they ran through it
+        assert {e: v[1] for e, v in by_key[key].items()} == {e: Decimal(c) for e, c in users.items() if Decimal(c)}
+        # and every dollar of the key is split (every user's usage of it is in their logs)
+        assert sum(v[0] for v in by_key[key].values()) == lake[key]
+    # a heavy user who also has a personal API key still gets their share of the shared key
+    own_key = {eid for k, eid in truth["principals"].items() if k.startswith("api_key_id:apikey_")}
+    heavy = [e for users in truth["shared_keys"].values() for e in users if e in own_key]
+    assert heavy
+    assert all(any(e in users for users in by_key.values()) for e in heavy)
+
+
+def test_mart_unattributed_holds_unknown_keys_unclaimed_shares_and_unallocated_dollars(
+    demo_run: tuple[Settings, dict[str, Any], str],
+) -> None:
+    settings, truth, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        listed = con.sql("select reason, principal_id, sum(spend_usd) from mart.unattributed group by all").fetchall()
+        shared = dict(
+            con.sql(
+                "select principal_id, sum(spend_usd) from core.fct_spend where attribution = 'shared_route' group by 1"
+            ).fetchall()
+        )
+    lake = _lake_spend_by_principal(settings)
+    allocated = dict(
+        _lake(
+            settings,
+            "select provider, sum(allocated_cost_usd) from lake where spend_role = 'metered' "
+            "and cost_basis = 'allocated' group by 1",
+        )
+    )
+    unknown = {p: s for r, p, s in listed if r == "unknown_route"}
+    unclaimed = {p: s for r, p, s in listed if r == "shared_route_unclaimed"}
+    unallocated = sum((s for r, _, s in listed if r == "unallocated"), Decimal(0))
+    assert {r for r, _, _ in listed} <= {"unknown_route", "shared_route_unclaimed", "unallocated"}
+    # 1. every unknown key's full spend, nothing more, nothing less
+    assert unknown == {k: lake[k] for k in truth["unknown_keys"] if k in lake}
+    # 2. what the shared keys' users do not claim (nothing here: every use of a shared key is in its users' logs)
+    assert unclaimed == {k: lake[k] - shared[k] for k in truth["shared_keys"] if lake[k] != shared[k]} == {}
+    # 3. the billed dollars no metered row carries: the bill minus what was allocated onto usage
+    expected_unallocated = sum(Decimal(v) - allocated.get(p, Decimal(0)) for p, v in truth["billed_usd"].items())
+    assert unallocated == expected_unallocated
+
+
+def test_the_marts_sum_to_fct_spend_per_provider_and_month(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
+    settings, _, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        books = con.sql(
+            "select provider, date_trunc('month', usage_date)::date, sum(spend_usd) from core.fct_spend group by all"
+        ).fetchall()
+        engineers = con.sql("select month, engineer_id, spend_usd from mart.engineer_monthly").fetchall()
+        by_provider = con.sql(
+            "select month, engineer_id, provider, spend_usd from mart.engineer_provider_monthly"
+        ).fetchall()
+        unattributed = con.sql("select month, provider, spend_usd from mart.unattributed").fetchall()
+        columns = {r[0] for r in con.sql("describe core.fct_spend").fetchall()}
+        reconciliation = {r[0] for r in con.sql("describe mart.reconciliation").fetchall()}
+    marts: dict[tuple[str, date], Decimal] = {}
+    per_engineer: dict[tuple[date, str], Decimal] = {}
+    for month, engineer, provider, spend in by_provider:
+        marts[(provider, month)] = marts.get((provider, month), Decimal(0)) + spend
+        per_engineer[(month, engineer)] = per_engineer.get((month, engineer), Decimal(0)) + spend
+    for month, provider, spend in unattributed:
+        marts[(provider, month)] = marts.get((provider, month), Decimal(0)) + spend
+    assert marts == {(p, m): s for p, m, s in books}
+    # the provider breakdown is exactly engineer_monthly's spend, engineer by engineer
+    assert {k: v for k, v in per_engineer.items()} == {(m, e): s for m, e, s in engineers if s}
+    assert columns >= {
+        "provider", "source", "billing_date", "usage_date", "principal_kind", "principal_id", "engineer_id",
+        "attribution", "model", "spend_usd",
+    }  # fmt: skip
+    assert "unallocated_usd" in reconciliation and "unattributed_usd" not in reconciliation

@@ -475,3 +475,23 @@ def test_salaries_cover_every_roster_cell_and_include_other_companies(demo: Demo
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="days"):
         generate(tmp_path / "landing", engineers=5, days=0, end=END)
+
+
+def test_shared_keys_are_declared_as_route_members_and_truth_gives_each_users_list_cost(demo: DemoTruth) -> None:
+    landing, truth = demo.out_dir, demo.data
+    spans = _employment(landing)
+    with (landing / "route_members" / "route_members.csv").open(newline="") as f:
+        declared = [
+            (r["provider"], r["principal_kind"], r["principal_id"], r["engineer_id"], r["valid_from"], r["valid_to"])
+            for r in csv.DictReader(f)
+        ]
+    expected = [
+        ("anthropic", "api_key_id", key, eid, str(spans[eid][0]), str(spans[eid][1] or ""))
+        for key, users in truth["shared_keys"].items()
+        for eid in users
+    ]
+    assert sorted(declared) == sorted(expected)
+    for users in truth["shared_keys"].values():
+        assert list(users) == sorted(users)  # engineer ids in order, each with exact decimal text
+        assert all(Decimal(cost) >= 0 and "e" not in cost.lower() for cost in users.values())
+    assert sum(Decimal(c) for users in truth["shared_keys"].values() for c in users.values()) > 0

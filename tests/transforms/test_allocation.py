@@ -87,7 +87,7 @@ def test_scope_level_lines_share_by_list_cost_and_uncovered_dollars_remain() -> 
             metered("openai", "p1", D1, "2"),
             metered("openai", "p1", D1, "6"),
             billed("openai", "p1", D1, "7.6"),  # a project line item: no model, no token kind
-            billed("openai", "p2", D1, "5"),  # no usage in project p2: stays unattributed
+            billed("openai", "p2", D1, "5"),  # no usage in project p2: stays unallocated
         ]
     )
     out = allocate(rows, ["openai"])
@@ -126,7 +126,7 @@ cents = st.decimals(min_value=Decimal("0.000000000001"), max_value=Decimal("5000
     usage=st.lists(st.tuples(scopes, days, st.integers(0, 10**7), st.integers(0, 10**6), cents), max_size=12),
     bills=st.lists(st.tuples(scopes, days, kinds, cents), min_size=1, max_size=8),
 )
-def test_allocated_plus_unattributed_equals_billed_exactly(
+def test_allocated_plus_unallocated_equals_billed_exactly(
     usage: list[tuple[str, date, int, int, Decimal]], bills: list[tuple[str, date, str | None, Decimal]]
 ) -> None:
     rows = [

@@ -3,7 +3,7 @@
 -- Inputs (replacement scans): usage_rows (canonical lake rows of a window, with a _row index).
 -- Parameter: $billed_providers (providers whose billed source is configured).
 -- Output: _row, allocated_cost_usd: for a metered row the billed dollars placed on it, for a billed row
--- the part of it placed on metered rows (the rest is the unattributed remainder).
+-- the part of it placed on metered rows (the rest is the unallocated remainder).
 --
 -- Grain. A billed line naming a model and a token kind (Anthropic's cost report) is shared over the
 -- metered rows' tokens of that kind for that model, and of the same context window and service tier

@@ -30,7 +30,7 @@ billed as (
 ),
 
 reconciliation as (
-    select count(*) filter (where allocated_usd + unattributed_usd <> billed_usd) as rows_not_tied
+    select count(*) filter (where allocated_usd + unallocated_usd <> billed_usd) as rows_not_tied
     from mart.reconciliation
 ),
 

@@ -80,7 +80,7 @@ final as (
 select * from final
 order by billing_date, provider, scope_id, model, principal_kind, principal_id, engineer_id, attribution, charge_class;
 
-comment on table core.fct_spend is 'The one place spend is summed. Metered usage at the billed dollars allocated to it (list price where a provider has no billed source or the day''s bill has not arrived), attributed to engineers by alias or, for shared routes, by the observational sources that name their users; plus billed dollars no usage carries. Per provider, scope and day the rows sum to the bill.';
+comment on table core.fct_spend is 'The one place spend is summed. Metered usage at the billed dollars allocated to it (list price where a provider has no billed source or the day''s bill has not arrived), attributed to engineers by alias or, for a declared shared route, split among its members by the list cost the observational sources (Claude Code logs, gateway logs) saw for each of them; plus billed dollars no usage carries (unallocated, hence unattributed). Per provider, scope and day the rows sum to the bill.';
 comment on column core.fct_spend.billing_date is 'Provider UTC day.';
 comment on column core.fct_spend.usage_date is 'Day in the reporting time zone.';
 comment on column core.fct_spend.provider is 'Who bills the spend.';
@@ -92,7 +92,7 @@ comment on column core.fct_spend.model is 'Canonical model id.';
 comment on column core.fct_spend.principal_kind is 'Kind of provider-side identity that used the route; null for billed remainders.';
 comment on column core.fct_spend.principal_id is 'Provider-side identity value.';
 comment on column core.fct_spend.engineer_id is 'Engineer charged; null when unattributed.';
-comment on column core.fct_spend.attribution is 'alias (the principal resolves to the engineer), observational (the engineer''s share of a shared route, from logs that name its users) or unattributed.';
+comment on column core.fct_spend.attribution is 'alias (the principal resolves to the engineer), shared_route (the engineer''s share of a declared shared route, in proportion to their observational list cost that provider, billing day and model) or unattributed (an unknown route, a shared route no member logged usage on that day and model, or unallocated billed dollars).';
 comment on column core.fct_spend.unattributed is 'True when no engineer could be named for the spend.';
 comment on column core.fct_spend.cost_basis is 'allocated (billed dollars allocated to metered tokens), list (list price: no bill for the provider or day) or billed (a bill line no usage carries).';
 comment on column core.fct_spend.spend_usd is 'Spend in USD, exact to 12 decimals; null where the model is unpriced and no bill covers it.';

@@ -115,4 +115,4 @@ comment on column core.fct_usage_daily.reasoning_tokens is 'Reasoning tokens, a 
 comment on column core.fct_usage_daily.requests is 'Model requests, where the source reports them.';
 comment on column core.fct_usage_daily.list_cost_usd is 'List price of the tokens in USD at the prices in force on the day; null when unpriced.';
 comment on column core.fct_usage_daily.billed_cost_usd is 'Provider-billed USD (billed sources only).';
-comment on column core.fct_usage_daily.allocated_cost_usd is 'On metered rows: the billed dollars allocated to them. On billed rows: the part of the bill placed on metered rows (the rest is the unattributed remainder).';
+comment on column core.fct_usage_daily.allocated_cost_usd is 'On metered rows: the billed dollars allocated to them. On billed rows: the part of the bill placed on metered rows (the rest is unallocated).';

@@ -1,16 +1,21 @@
 create temp table spend_computed as
 
 -- The one place spend is summed. Three kinds of rows:
---   alias          metered rows whose principal resolves to one engineer;
---   observational  a share of an unresolved (shared) route, claimed by an engineer whom an observational
---                  source (Claude Code logs, gateway logs) names on the same provider, day and model;
---   unattributed   what no one claims of an unresolved route, and billed dollars no metered row carries.
--- An engineer's claim is the list cost the observational source saw for them beyond what their own
--- resolved routes already explain. Each unresolved route is shared between the claimants and
--- "unattributed" in proportion to claims (capped at the pool), by the largest-remainder method on
--- integer units, so the split never changes the total.
+--   alias         metered rows whose principal resolves to one engineer (core.dim_alias);
+--   shared_route  a member's share of a declared shared route (core.dim_route_member): the route's metered
+--                 rows are split among that route's members only, in proportion to each member's
+--                 observational list cost (Claude Code logs, gateway logs) on the same provider, billing day
+--                 and model. Claims never pool across routes and are never reduced by what a member's own
+--                 routes explain;
+--   unattributed  a shared route none of whose members logged usage that day and model, an unknown route (no
+--                 alias, no members: all of it, claimed by no one), and billed dollars no metered row carries.
+-- The split is exact: largest remainder on integer units of 1e-12, so it never changes a total.
 with usage as (
     select * from core.fct_usage_daily
+),
+
+route_members as (
+    select * from core.dim_route_member
 ),
 
 metered as (
@@ -40,54 +45,40 @@ observed as (
     group by all
 ),
 
-explained as (
-    select provider, billing_date, model, engineer_id, sum(list_cost_usd) as direct_list_usd
-    from direct
-    group by all
-),
-
-claims as (
-    select
-        observed.provider,
-        observed.billing_date,
-        observed.model,
-        observed.engineer_id,
-        cast((observed.observed_list_usd - coalesce(explained.direct_list_usd, 0)) * 1000000000000 as hugeint)
-            as claim_units
-    from observed
-    left join explained using (provider, billing_date, model, engineer_id)
-),
-
-pools as (
-    select
-        provider,
-        billing_date,
-        model,
-        coalesce(cast(sum(list_cost_usd) * 1000000000000 as hugeint), 0) as pool_units
+members as (
+    -- the members of each unresolved row's route on its day (membership is dated like aliases, by usage_date)
+    select distinct unresolved.route_row, route_members.engineer_id
     from unresolved
-    group by all
+    inner join route_members
+        on route_members.provider = unresolved.provider
+        and route_members.principal_kind = unresolved.principal_kind
+        and route_members.principal_id = if(
+            list_contains($case_insensitive_kinds, unresolved.principal_kind),
+            lower(unresolved.principal_id),
+            unresolved.principal_id
+        )
+        and unresolved.usage_date >= route_members.valid_from
+        and (route_members.valid_to is null or unresolved.usage_date < route_members.valid_to)
 ),
 
 participants as (
-    select provider, billing_date, model, engineer_id, claim_units as weight
-    from claims
-    inner join pools using (provider, billing_date, model)
-    where claim_units > 0 and pool_units > 0
-    union all
-    -- the unclaimed part of the pool stays unattributed (weight 1 when the pool has no list price)
+    -- each member weighs their own observational list cost of the row's provider, billing day and model
     select
-        pools.provider,
-        pools.billing_date,
-        pools.model,
-        null as engineer_id,
-        if(pools.pool_units > 0, greatest(pools.pool_units - coalesce(sum(claims.claim_units), 0), 0), 1) as weight
-    from pools
-    left join claims
-        on claims.provider = pools.provider
-        and claims.billing_date = pools.billing_date
-        and claims.model is not distinct from pools.model
-        and claims.claim_units > 0
-    group by pools.provider, pools.billing_date, pools.model, pools.pool_units
+        members.route_row,
+        members.engineer_id,
+        cast(observed.observed_list_usd * 1000000000000 as hugeint) as weight
+    from members
+    inner join unresolved using (route_row)
+    inner join observed
+        on observed.provider = unresolved.provider
+        and observed.billing_date = unresolved.billing_date
+        and observed.model is not distinct from unresolved.model
+        and observed.engineer_id = members.engineer_id
+    where observed.observed_list_usd > 0
+),
+
+split_routes as (
+    select distinct route_row from participants
 ),
 
 measures as (
@@ -106,6 +97,7 @@ measures as (
             coalesce(cache_write_1h_tokens, 0)::hugeint as cache_write_1h,
             coalesce(output_tokens, 0)::hugeint as output
         from unresolved
+        semi join split_routes using (route_row)
     )
     on spend, list, uncached_input, cache_read, cache_write_5m, cache_write_1h, output
     into name measure value units
@@ -120,11 +112,7 @@ shares as (
         participants.weight,
         sum(participants.weight) over (partition by measures.route_row, measures.measure) as total_weight
     from measures
-    inner join participants
-        on participants.provider = measures.provider
-        and participants.billing_date = measures.billing_date
-        and participants.model is not distinct from measures.model
-    where participants.weight > 0
+    inner join participants using (route_row)
 ),
 
 floored as (
@@ -140,7 +128,7 @@ ranked as (
         *,
         abs(units) - sum(floor_units) over (partition by route_row, measure) as leftover,
         row_number() over (
-            partition by route_row, measure order by remainder desc, engineer_id nulls last
+            partition by route_row, measure order by remainder desc, engineer_id
         ) as remainder_rank
     from floored
 ),
@@ -159,7 +147,7 @@ split_rows as (
         'output') using sum(units) group by route_row, engineer_id
 ),
 
-unresolved_parts as (
+shared_parts as (
     select
         unresolved.billing_date,
         unresolved.usage_date,
@@ -172,7 +160,7 @@ unresolved_parts as (
         unresolved.principal_kind,
         unresolved.principal_id,
         split_rows.engineer_id,
-        if(split_rows.engineer_id is null, 'unattributed', 'observational') as attribution,
+        'shared_route' as attribution,
         unresolved.cost_basis,
         if(unresolved.spend_usd is null, null,
             (split_rows.spend::decimal(38, 0) * 0.000000000001::decimal(13, 12))::decimal(38, 12)) as spend_usd,
@@ -186,6 +174,17 @@ unresolved_parts as (
         if(unresolved.pricing_flag = 'unpriced', unresolved.records, 0) as unpriced_records
     from unresolved
     inner join split_rows using (route_row)
+),
+
+unclaimed_rows as (
+    -- unknown routes, and shared routes none of whose members logged usage that day and model: whole rows
+    select
+        * exclude (engineer_id),
+        null::varchar as engineer_id,
+        'unattributed' as attribution,
+        if(pricing_flag = 'unpriced', records, 0) as unpriced_records
+    from unresolved
+    anti join split_routes using (route_row)
 ),
 
 direct_rows as (
@@ -220,7 +219,9 @@ billed_remainder as (
 combined as (
     select * from direct_rows
     union all by name
-    select * from unresolved_parts
+    select * from shared_parts
+    union all by name
+    select * from unclaimed_rows
     union all by name
     select * from billed_remainder
 ),

@@ -13,7 +13,7 @@ billed as (
         scope_id,
         billing_date,
         sum(billed_cost_usd) as billed_usd,
-        sum(billed_cost_usd - allocated_cost_usd) as unattributed_usd
+        sum(billed_cost_usd - allocated_cost_usd) as unallocated_usd
     from usage
     where spend_role = 'billed'
     group by all
@@ -41,7 +41,7 @@ joined as (
         coalesce(billed.billed_usd, 0)::decimal(38, 12) as billed_usd,
         coalesce(metered.list_usd, 0)::decimal(38, 12) as list_usd,
         coalesce(metered.allocated_usd, 0)::decimal(38, 12) as allocated_usd,
-        coalesce(billed.unattributed_usd, 0)::decimal(38, 12) as unattributed_usd
+        coalesce(billed.unallocated_usd, 0)::decimal(38, 12) as unallocated_usd
     from billed
     full outer join metered using (provider, scope_kind, scope_id, billing_date)
 ),
@@ -57,7 +57,7 @@ final as (
 select * from final
 order by provider, scope_kind, scope_id, billing_date;
 
-comment on table mart.reconciliation is 'Invoice tie-out per provider, scope and UTC billing day: billed = allocated + unattributed, exactly (a blocking check), and how far the bill is from list price.';
+comment on table mart.reconciliation is 'Invoice tie-out per provider, scope and UTC billing day: billed = allocated + unallocated, exactly (a blocking check), and how far the bill is from list price.';
 comment on column mart.reconciliation.provider is 'Provider that billed.';
 comment on column mart.reconciliation.scope_kind is 'workspace, project or account.';
 comment on column mart.reconciliation.scope_id is 'Provider scope id.';
@@ -65,6 +65,6 @@ comment on column mart.reconciliation.billing_date is 'Provider UTC day.';
 comment on column mart.reconciliation.billed_usd is 'What the provider''s billed source says, USD.';
 comment on column mart.reconciliation.list_usd is 'List price of the metered tokens of the same scope and day, USD.';
 comment on column mart.reconciliation.allocated_usd is 'Billed dollars allocated onto metered usage, USD.';
-comment on column mart.reconciliation.unattributed_usd is 'Billed dollars no metered row of the scope and day could carry, USD.';
+comment on column mart.reconciliation.unallocated_usd is 'Unallocated: billed dollars no metered row of the scope and day could carry, USD (they are unattributed spend in core.fct_spend and mart.unattributed).';
 comment on column mart.reconciliation.diff_usd is 'billed_usd - list_usd: discounts (negative) or charges list price does not explain (positive).';
 comment on column mart.reconciliation.diff_pct is 'diff_usd as a share of list_usd; null when there is no list cost.';
