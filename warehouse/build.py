@@ -94,16 +94,17 @@ def run_sql(con: duckdb.DuckDBPyConnection, text: str, params: Mapping[str, obje
 
 
 def _register_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
+    """Expose the build's inputs as temporary `src_*` views: they live in the connection, never in the
+    published file (which holds only the documented `core` and `mart` schemas)."""
     if inputs.lake_files:
         # hive_types_autocast (on by default) reads billing_date=YYYY-MM-DD back as DATE
-        usage = con.read_parquet([str(p) for p in inputs.lake_files], hive_partitioning=True)
-        usage.create_view("src_usage", replace=True)
+        con.register("src_usage", con.read_parquet([str(p) for p in inputs.lake_files], hive_partitioning=True))
     else:
         con.register("src_usage", inputs.usage_schema.to_frame())
     for kind, frame in inputs.references.items():
         con.register(f"src_{kind}", frame)
     if inputs.closed_spend_files:
-        con.read_parquet([str(p) for p in inputs.closed_spend_files]).create_view("src_closed_spend", replace=True)
+        con.register("src_closed_spend", con.read_parquet([str(p) for p in inputs.closed_spend_files]))
 
 
 def build(inputs: BuildInputs, build_path: Path) -> BuildReport:

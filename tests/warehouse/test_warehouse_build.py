@@ -15,7 +15,7 @@ from pipelines.ingest import sweep_landing
 from pipelines.lake import build_window
 from pipelines.reference import load_reference
 from pipelines.warehouse import build_and_publish
-from tests.conftest import duckdb_cli, land_sample
+from tests.conftest import duckdb_cli, land_sample, undocumented_objects
 from warehouse.build import IdentityConflictError
 
 AT = datetime(2026, 3, 6, 6, 0, tzinfo=UTC)
@@ -130,13 +130,7 @@ def test_engineer_monthly_has_every_active_engineer_with_band_and_shares(world: 
 
 def test_every_table_and_column_has_a_comment_and_the_dictionary_is_current(world: Settings) -> None:
     build_and_publish(world)
-    with duckdb.connect(str(world.warehouse_path), read_only=True) as con:
-        missing = con.sql(
-            "select table_name, column_name from duckdb_columns() "
-            "where schema_name in ('core', 'mart') and coalesce(comment, '') = '' "
-            "union all select table_name, null from duckdb_tables() where coalesce(comment, '') = ''"
-        ).fetchall()
-    assert missing == []
+    assert undocumented_objects(world.warehouse_path) == []
     committed = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
     assert committed.read_text() == data_dictionary(), "run `make docs`"
 
