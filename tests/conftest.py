@@ -76,18 +76,5 @@ def undocumented_objects(database: Path) -> list[str]:
     the `core` and `mart` schemas (so nothing in `main`), and any table, view or column without a COMMENT."""
     with duckdb.connect(str(database), read_only=True) as con:
         db = con.execute("select current_database()").fetchall()[0][0]
-        objects = con.execute(
-            "select 'table ' || schema_name || '.' || table_name, schema_name, comment "
-            "from duckdb_tables() where database_name = $db "
-            "union all select 'view ' || schema_name || '.' || view_name, schema_name, comment "
-            "from duckdb_views() where database_name = $db and not internal "
-            "union all select 'column ' || schema_name || '.' || table_name || '.' || column_name, schema_name, comment "
-            "from duckdb_columns() where database_name = $db and not internal "
-            "union all select 'function ' || schema_name || '.' || function_name, schema_name, null "
-            "from duckdb_functions() where database_name = $db and not internal "
-            "union all select 'sequence ' || schema_name || '.' || sequence_name, schema_name, null "
-            "from duckdb_sequences() where database_name = $db "
-            "order by 1",
-            {"db": db},
-        ).fetchall()
-    return [name for name, schema, comment in objects if schema not in ("core", "mart") or not comment]
+        sql = (Path(__file__).parent / "fixtures" / "sql" / "undocumented_objects.sql").read_text()
+        return [name for (name,) in con.execute(sql, {"db": db}).fetchall()]
