@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib.resources import files
@@ -107,8 +107,13 @@ def _register_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> No
         con.register("src_closed_spend", con.read_parquet([str(p) for p in inputs.closed_spend_files]))
 
 
-def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
-    """Create a fresh warehouse file at `build_path` with every model, and check it ties out to the lake."""
+def build(
+    inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None = None
+) -> BuildReport:
+    """Create a fresh warehouse file at `build_path` with every model, and check it ties out to the lake.
+
+    `progress(models_done, models_total)` is called after each model.
+    """
     build_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -121,10 +126,12 @@ def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
             con.execute(f"create schema {schema}")  # identifiers from the fixed SCHEMAS tuple
         _register_sources(con, inputs)
         run_sql(con, sql_text("_macros"), {})
-        for model in MODELS:
+        for done, model in enumerate(MODELS, start=1):
             run_sql(con, sql_text(model), inputs.params)
             if model == "core/spend_computed" and not inputs.closed_spend_files:
                 run_sql(con, sql_text("core/_no_closed_months"), {})
+            if progress is not None:
+                progress(done, len(MODELS))
         _identity_conflicts(con)
         report = _tie_out(con)
         con.execute("checkpoint")

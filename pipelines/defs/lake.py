@@ -9,6 +9,7 @@ from pipelines.defs.ingest import RAW_ASSETS
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.resources import TokencompResource
 from pipelines.lake import build_window, read_lake
+from pipelines.progress import report_progress
 
 PARTITIONS = billing_days()
 
@@ -38,11 +39,19 @@ def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) ->
 def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
     """Rebuild the days of this run from raw/ and the manifest."""
     start, end = window(context)
-    report = build_window(tokencomp.settings(), start, end)
-    context.log.info(
-        f"lake/usage {start}..{end}: {report.rows} rows, {report.partitions_written} partitions written, "
-        f"{report.rejected_lines} rejected lines"
+    days = (end - start).days + 1
+    report_progress(context.log, "lake/usage", 0, days, "days")
+    report = build_window(
+        tokencomp.settings(),
+        start,
+        end,
+        lambda done, total: report_progress(context.log, "lake/usage", done, total, "days"),
     )
+    note = (
+        f"{start} … {end}: {report.rows:,} rows, {report.partitions_written:,} partitions written, "
+        f"{report.rejected_lines:,} lines rejected"
+    )
+    report_progress(context.log, "lake/usage", days, days, "days", note)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": report.rows,
