@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from warehouse.families import register_model_families
+
 # Build order. Each file creates one table (plus its comments) from the src_* views and earlier tables.
 MODELS: tuple[str, ...] = (
     "core/dim_engineer",
@@ -107,9 +109,7 @@ def _register_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> No
         con.register("src_closed_spend", con.read_parquet([str(p) for p in inputs.closed_spend_files]))
 
 
-def build(
-    inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None = None
-) -> BuildReport:
+def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Create a fresh warehouse file at `build_path` with every model, and check it ties out to the lake.
 
     `progress(models_done, models_total)` is called after each model.
@@ -125,6 +125,7 @@ def build(
         for schema in SCHEMAS:
             con.execute(f"create schema {schema}")  # identifiers from the fixed SCHEMAS tuple
         _register_sources(con, inputs)
+        register_model_families(con)
         run_sql(con, sql_text("_macros"), {})
         for done, model in enumerate(MODELS, start=1):
             run_sql(con, sql_text(model), inputs.params)
