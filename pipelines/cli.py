@@ -243,7 +243,7 @@ def summary(settings: Settings) -> list[RenderableType]:
     )
     for col in ("engineer", "team", "level", "spend", "per year", "band base", "share"):
         money = col in {"spend", "per year", "band base", "share"}
-        table.add_column(col, justify="right" if money else "left", no_wrap=money)
+        table.add_column(col, justify="right" if money else "left", no_wrap=col != "team")  # team wraps first
     for r in top.iter_rows(named=True):
         table.add_row(
             f"{r['name']} ({r['engineer_id']})",

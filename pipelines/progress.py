@@ -14,11 +14,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:  # Dagster is imported only when a run starts, so `tokencomp --help` stays quick
+    import dagster as dg
 
 PROGRESS_EXTRA = "tokencomp_progress"  # the `extra` key that carries an asset's counts on a log record
 
@@ -142,6 +144,8 @@ def step_labels(job: dg.JobDefinition) -> dict[str, str]:
 
 def with_progress(job: dg.JobDefinition, callback: Callable[[ProgressEvent], None]) -> dg.JobDefinition:
     """`job` with one more logger, `tokencomp_progress`, that forwards its steps' progress to `callback`."""
+    import dagster as dg
+
     labels = step_labels(job)
 
     @dg.logger(description="Forwards step starts, ends and reported counts to the tokencomp CLI's display.")
@@ -164,6 +168,8 @@ class _Forward(logging.Handler):
         self.callback = callback
 
     def emit(self, record: logging.LogRecord) -> None:
+        import dagster as dg
+
         meta = getattr(record, "dagster_meta", None) or {}
         label = self.labels.get(meta.get("step_key") or "")
         if label is None:

@@ -49,7 +49,7 @@ def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) 
     )
     note = (
         f"{start} … {end}: {report.rows:,} rows, {report.partitions_written:,} partitions written, "
-        f"{report.rejected_lines:,} lines rejected"
+        f"{report.rejected_lines:,} line{'' if report.rejected_lines == 1 else 's'} rejected"
     )
     report_progress(context.log, "lake/usage", days, days, "days", note)
     return dg.MaterializeResult(
