@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	  rm -rf $(VENV); $$PYBIN -m venv $(VENV) || { echo "make: could not create $(VENV) with $$PYBIN (is the venv module installed?)" >&2; exit 1; }; \
 	fi; \
 	echo "make: installing tokencomp and its dependencies into $(VENV) (a minute or two, plus downloads; pip's progress follows)" >&2; \
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2> >(grep -v 'is ignored: it is neither' >&2) || true; \
+	$(PY) -m pip install --disable-pip-version-check --upgrade pip 2> >(grep -v 'is ignored: it is neither' >&2) || true; \
 	$(PY) -m pip install --disable-pip-version-check -e '.[dev]' 2> >(grep -v 'is ignored: it is neither' >&2) || true; \
 	$(PY) -c 'import dagster, duckdb, polars, pytest' 2>/dev/null || { echo "make: installing tokencomp into $(VENV) failed (see pip output above)" >&2; exit 1; }; \
 	touch $(STAMP)
