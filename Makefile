@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 	    if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 13)))' 2>/dev/null; then PYBIN=$$c; break; fi; \
 	  done; \
 	  if [ -z "$$PYBIN" ]; then echo "make: no Python 3.11-3.13 found on PATH (tokencomp needs one)" >&2; exit 1; fi; \
+	  echo "make: creating $(VENV) with $$PYBIN" >&2; \
 	  rm -rf $(VENV); $$PYBIN -m venv $(VENV) || { echo "make: could not create $(VENV) with $$PYBIN (is the venv module installed?)" >&2; exit 1; }; \
 	fi; \
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored: it is neither' >&2 || true; \
+	echo "make: installing tokencomp and its dependencies into $(VENV) (a minute or two, plus downloads; pip's progress follows)" >&2; \
+	$(PY) -m pip install --disable-pip-version-check --upgrade pip 2> >(grep -v 'is ignored: it is neither' >&2) || true; \
+	$(PY) -m pip install --disable-pip-version-check -e '.[dev]' 2> >(grep -v 'is ignored: it is neither' >&2) || true; \
 	$(PY) -c 'import dagster, duckdb, polars, pytest' 2>/dev/null || { echo "make: installing tokencomp into $(VENV) failed (see pip output above)" >&2; exit 1; }; \
 	touch $(STAMP)
 

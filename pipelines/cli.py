@@ -7,21 +7,24 @@ Exit codes (DESIGN): 0 done; 1 bad usage or input; 2 provider or IO failure afte
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import NoReturn
 
 import polars as pl
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich import box
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
+from pipelines.progress import ProgressDisplay
 from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
@@ -59,8 +62,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(Path(args.config) if args.config else None, data_dir=args.data_dir)
 
 
-def _usd(value: Decimal | None) -> str:
-    return f"${(value or Decimal(0)).quantize(Decimal('0.01')):,}"
+def _usd(value: Decimal | None, *, cents: bool = True) -> str:
+    return f"${(value or Decimal(0)).quantize(Decimal('0.01') if cents else Decimal(1)):,}"
 
 
 # --- commands -------------------------------------------------------------------------------------------
@@ -96,7 +99,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_load(args: argparse.Namespace) -> int:
-    """Validate and store a reference file (roster, aliases, scopes, salaries)."""
+    """Validate and store a reference file of one kind (the kinds are listed in pipelines/reference.py)."""
     settings = _settings(args)
     try:
         rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
@@ -133,13 +136,15 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             load_overrides(settings.price_overrides)  # a bad overrides file is bad input (exit 1), not an IO failure
         except (OSError, ValueError) as exc:
             raise CliError(str(exc)) from exc
-    with err.status(f"running the nightly job for {start} … {end} through Dagster"):
+    err.print(f"running the nightly job for {start} … {end} through Dagster")
+    with ProgressDisplay(err) as display:
         outcome = run_nightly(
             start,
             end,
             config_path=Path(args.config) if args.config else None,
             data_dir=settings.data_dir,
             landed_at=landed_at,
+            progress=display,
         )
     if not outcome.success:
         raise CliError(
@@ -166,23 +171,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.engineers < 1 or args.days < 1:
         raise CliError("--engineers and --days must be at least 1")
     _reset_demo_data(settings)
-    with Progress(
-        TextColumn("{task.description:<22}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, int] = {}
-
-        def tick(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    err.print(f"writing a synthetic company of {args.engineers} engineers, {start} … {end}, into {settings.landing}")
+    with ProgressDisplay(err) as display:
         truth = generate(
-            settings.landing, engineers=args.engineers, days=args.days, end=end, seed=args.seed, progress=tick
+            settings.landing,
+            engineers=args.engineers,
+            days=args.days,
+            end=end,
+            seed=args.seed,
+            progress=lambda stage, done, total: display.stage(
+                f"generate {stage}", done, total, _DEMO_UNITS.get(stage, "")
+            ),
         )
     err.print(f"demo company written to {settings.landing} (ground truth: {truth.path})")
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
@@ -190,6 +189,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = _run(settings, args, start, end, landed_at)
     _print_summary(settings)
     return code
+
+
+# What the demo generator's progress stages count.
+_DEMO_UNITS = {
+    "usage": "engineers",
+    "claude_code_logs": "engineers",
+    "anthropic_exports": "pages",
+    "openai_exports": "pages",
+}
 
 
 def _reset_demo_data(settings: Settings) -> None:
@@ -204,44 +212,99 @@ def _reset_demo_data(settings: Settings) -> None:
     settings.warehouse_path.unlink(missing_ok=True)
 
 
+SUMMARY_WIDTH = 80  # the demo summary fits a classic terminal, even when piped to a wider one
+
+
 def _print_summary(settings: Settings) -> None:
+    for part in summary(settings):
+        out.print(part, width=min(out.width, SUMMARY_WIDTH), soft_wrap=False)
+    out.print(read_only_command(settings.warehouse_path), markup=False, soft_wrap=True)  # kept whole, to copy
+
+
+def summary(settings: Settings) -> list[RenderableType]:
+    """The demo's summary: spend per provider, the top 10 engineers, attribution, and where things are."""
     from warehouse.report import query
 
     wh = settings.warehouse_path
     providers = query(wh, "providers")
-    table = Table(title="Spend per provider (billed dollars allocated to usage)")
+    table = _summary_table("Spend per provider (billed dollars allocated to usage)")
     for col in ("provider", "spend", "billed", "list price", "unattributed"):
-        table.add_column(col, justify="left" if col == "provider" else "right")
+        table.add_column(col, justify="left" if col == "provider" else "right", no_wrap=col != "provider")
     for r in providers.iter_rows(named=True):
         table.add_row(
             r["provider"], _usd(r["spend_usd"]), _usd(r["billed_usd"]), _usd(r["list_usd"]), _usd(r["unattributed_usd"])
         )
-    out.print(table)
+    parts: list[RenderableType] = [table]
 
     top = query(wh, "top_engineers", {"limit": 10})
-    table = Table(title="Top 10 engineers by token spend")
-    for col in ("engineer", "team", "level", "location", "spend", "annualized", "band base p50", "share of base"):
-        table.add_column(
-            col, justify="right" if col in {"spend", "annualized", "band base p50", "share of base"} else "left"
-        )
+    table = _summary_table(
+        "Top 10 engineers by token spend",
+        caption="per year: annualized run-rate. band base: the band's median base pay. share: per year ÷ band base.",
+    )
+    for col in ("engineer", "team", "level", "spend", "per year", "band base", "share"):
+        money = col in {"spend", "per year", "band base", "share"}
+        table.add_column(col, justify="right" if money else "left", no_wrap=col != "team")  # team wraps first
     for r in top.iter_rows(named=True):
-        base = f"${r['band_base_p50']:,}" if r["band_base_p50"] is not None else "no band"
-        share = f"{float(r['share_of_base']):.1%}" if r["share_of_base"] is not None else "-"
         table.add_row(
             f"{r['name']} ({r['engineer_id']})",
             r["team"],
             r["level"],
-            r["location"],
             _usd(r["spend_usd"]),
-            _usd(r["annualized_usd"]),
-            base,
-            share,
+            _usd(r["annualized_usd"], cents=False),
+            f"${r['band_base_p50']:,}" if r["band_base_p50"] is not None else "no band",
+            _share(r["share_of_base"]),
         )
-    out.print(table)
+    parts.append(table)
 
     a = query(wh, "attribution").row(0, named=True)
-    out.print(_attribution_line(a))
-    out.print(f"Warehouse: {wh}  (open read-only: duckdb -readonly {wh})")
+    parts.append(_attribution_line(a))
+    data = _shown(settings.data_dir)
+    parts.append(
+        f"Inputs: the run moved the demo's files out of {data}/landing/: provider exports into {data}/raw/ "
+        f"(byte for byte, listed in {data}/raw/manifest.jsonl), reference CSVs into {data}/reference/ (Parquet)."
+    )
+    parts.append(f"Warehouse: {_shown(wh)}. Open it read-only with:")
+    return parts
+
+
+def _summary_table(title: str, caption: str | None = None) -> Table:
+    return Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,
+        title_justify="left",
+        caption_justify="left",
+    )
+
+
+def _share(value: Decimal | None) -> str:
+    """A share as a percentage with one decimal: rounded once, here, from the stored full-precision value."""
+    if value is None:
+        return "-"
+    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def _shown(path: Path) -> str:
+    """A path as a user would type it here: relative to the current directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_only_command(warehouse: Path, duckdb_cli: Path | None = None) -> str:
+    """A shell command that opens the published warehouse read-only from here.
+
+    The DuckDB CLI installed beside this Python (the `duckdb-cli` package, which `make demo` installs) when
+    there is one; otherwise this Python with the duckdb module, which tokencomp always has.
+    """
+    cli = duckdb_cli if duckdb_cli is not None else Path(sys.executable).parent / "duckdb"
+    if cli.is_file() and os.access(cli, os.X_OK):
+        return f"  {shlex.quote(_shown(cli))} -readonly {shlex.quote(_shown(warehouse))}"
+    code = f"import duckdb; con = duckdb.connect({json.dumps(_shown(warehouse))}, read_only=True)"
+    return f"  {shlex.quote(_shown(Path(sys.executable)))} -i -c {shlex.quote(code)}"
 
 
 def _attribution_line(a: dict[str, object]) -> str:
@@ -435,16 +498,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", type=_date, help="last billing day of a range (inclusive)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("reference", help="load reference data (roster, aliases, scopes, salaries)")
+    kinds = ", ".join(USER_KINDS)  # the registry in pipelines/reference.py: a new kind is listed here by itself
+    later = f" ({', '.join(LATER_KINDS)} not yet)" if LATER_KINDS else ""
+    p = sub.add_parser(
+        "reference",
+        help=f"load reference data: {kinds}",
+        description=f"Reference data: who is who and what things cost. Kinds: {kinds}{later}.",
+    )
     rsub = p.add_subparsers(dest="reference_command", required=True, metavar="ACTION", parser_class=_Parser)
     load = rsub.add_parser(
         "load",
-        help="validate and store a reference file",
+        help=f"validate and store a reference file of KIND ({kinds})",
         description="Validate CSV file(s) of KIND and replace the stored reference. "
-        f"KIND is one of: {', '.join(USER_KINDS)} ({', '.join(LATER_KINDS)} not yet). A roster CSV with a "
+        f"KIND is one of: {kinds}{later}. A roster CSV with a "
         "snapshot_date column is an HR snapshot; snapshots accumulate and become effective-dated periods.",
     )
-    load.add_argument("kind", metavar="KIND", help=", ".join(USER_KINDS))
+    load.add_argument("kind", metavar="KIND", help=kinds)
     load.add_argument("paths", metavar="PATH", nargs="+", help="CSV file(s) or folder(s)")
     load.set_defaults(func=cmd_reference_load)
 

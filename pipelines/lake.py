@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -72,17 +73,23 @@ def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseR
     return results
 
 
-def build_window(settings: Settings, start: date, end: date) -> LakeReport:
+def build_window(
+    settings: Settings, start: date, end: date, progress: Callable[[int, int], None] | None = None
+) -> LakeReport:
     """Rebuild lake/usage for every billing day in [start, end] (inclusive) and report what changed.
 
     Long windows (a backfill) are processed CHUNK_DAYS at a time, so memory follows a month of data,
     not the whole history. Every day is still built from all of its deliveries at once.
+    `progress(days_done, days_total)` is called after each chunk.
     """
     report = LakeReport(start, end)
+    total = (end - start).days + 1
     chunk_start = start
     while chunk_start <= end:
         chunk_end = min(end, chunk_start + timedelta(days=CHUNK_DAYS - 1))
         _build_chunk(settings, chunk_start, chunk_end, report)
+        if progress is not None:
+            progress((chunk_end - start).days + 1, total)
         chunk_start = chunk_end + timedelta(days=1)
     return report
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.resources import files
@@ -18,6 +18,7 @@ import dagster as dg
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.resources import TokencompResource
+from pipelines.progress import ProgressEvent, with_progress
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,21 @@ def run_nightly(
     data_dir: Path | None = None,
     landed_at: datetime | None = None,
     instance: dg.DagsterInstance | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
 ) -> RunOutcome:
-    """Materialize the nightly job for billing days [start, end] in one run (single-run backfill)."""
+    """Materialize the nightly job for billing days [start, end] in one run (single-run backfill).
+
+    `progress`, when given, receives each step's start, counts and end as the run goes (the CLI's display).
+    """
     resource = TokencompResource(
         config_path=str(config_path) if config_path else None,
         data_dir=str(data_dir) if data_dir else None,
         landed_at=landed_at.isoformat() if landed_at else None,
     )
     job = build_definitions(resource).resolve_job_def("nightly")
+    loggers: dict[str, object] = {"console": {"config": {"log_level": "CRITICAL"}}}
+    if progress is not None:
+        job, loggers["tokencomp_progress"] = with_progress(job, progress), {}
     result = job.execute_in_process(
         instance=instance or dagster_instance(),
         tags={
@@ -75,7 +83,7 @@ def run_nightly(
             "dagster/asset_partition_range_end": end.isoformat(),
             "tokencomp/trigger": "cli",
         },
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        run_config={"loggers": loggers},
         raise_on_error=False,
     )
     failed_steps, failed_checks, error = explain(result.all_events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -73,9 +74,12 @@ def build_inputs(
     )
 
 
-def build_and_publish(settings: Settings) -> BuildReport:
-    """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace."""
+def build_and_publish(settings: Settings, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace.
+
+    `progress(models_done, models_total)` is called after each model is built.
+    """
     build_path = settings.build_dir / settings.warehouse_path.name
-    report = build(build_inputs(settings), build_path)
+    report = build(build_inputs(settings), build_path, progress)
     publish(build_path, settings.warehouse_path)
     return report

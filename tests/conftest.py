@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 from genai_prices import Usage, calc_price
 
@@ -68,3 +69,12 @@ def duckdb_cli(database: Path, sql: str) -> list[str]:
     """Run `sql` in the DuckDB 1.5 CLI from PyPI against `database`, opened read-only; CSV lines out."""
     args = [sys.executable, "-m", "duckdb_cli", "-readonly", "-csv", str(database), "-c", sql]
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def undocumented_objects(database: Path) -> list[str]:
+    """Everything in a published warehouse file that an analyst would find undocumented: any object outside
+    the `core` and `mart` schemas (so nothing in `main`), and any table, view or column without a COMMENT."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        db = con.execute("select current_database()").fetchall()[0][0]
+        sql = (Path(__file__).parent / "fixtures" / "sql" / "undocumented_objects.sql").read_text()
+        return [name for (name,) in con.execute(sql, {"db": db}).fetchall()]

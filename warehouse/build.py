@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib.resources import files
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from warehouse.families import register_model_families
 
 # Build order. Each file creates one table (plus its comments) from the src_* views and earlier tables.
 MODELS: tuple[str, ...] = (
@@ -104,20 +106,24 @@ def run_sql(con: duckdb.DuckDBPyConnection, text: str, params: Mapping[str, obje
 
 
 def _register_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
+    """Expose the build's inputs as temporary `src_*` views: they live in the connection, never in the
+    published file (which holds only the documented `core` and `mart` schemas)."""
     if inputs.lake_files:
         # hive_types_autocast (on by default) reads billing_date=YYYY-MM-DD back as DATE
-        usage = con.read_parquet([str(p) for p in inputs.lake_files], hive_partitioning=True)
-        usage.create_view("src_usage", replace=True)
+        con.register("src_usage", con.read_parquet([str(p) for p in inputs.lake_files], hive_partitioning=True))
     else:
         con.register("src_usage", inputs.usage_schema.to_frame())
     for kind, frame in inputs.references.items():
         con.register(f"src_{kind}", frame)
     if inputs.closed_spend_files:
-        con.read_parquet([str(p) for p in inputs.closed_spend_files]).create_view("src_closed_spend", replace=True)
+        con.register("src_closed_spend", con.read_parquet([str(p) for p in inputs.closed_spend_files]))
 
 
-def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
-    """Create a fresh warehouse file at `build_path` with every model, and check it ties out to the lake."""
+def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    """Create a fresh warehouse file at `build_path` with every model, and check it ties out to the lake.
+
+    `progress(models_done, models_total)` is called after each model.
+    """
     build_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -129,11 +135,14 @@ def build(inputs: BuildInputs, build_path: Path) -> BuildReport:
         for schema in SCHEMAS:
             con.execute(f"create schema {schema}")  # identifiers from the fixed SCHEMAS tuple
         _register_sources(con, inputs)
+        register_model_families(con)
         run_sql(con, sql_text("_macros"), {})
-        for model in MODELS:
+        for done, model in enumerate(MODELS, start=1):
             run_sql(con, sql_text(model), inputs.params)
             if model == "core/spend_computed" and not inputs.closed_spend_files:
                 run_sql(con, sql_text("core/_no_closed_months"), {})
+            if progress is not None:
+                progress(done, len(MODELS))
         _identity_conflicts(con)
         report = _tie_out(con)
         _marts_tie_out(con)

@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipelines.defs.resources import TokencompResource
 from pipelines.ingest import sweep_landing
+from pipelines.progress import report_progress
 from pipelines.reference import KINDS, load_reference
 from transforms.sources import PARSERS
 
@@ -27,10 +28,17 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
         if source not in settings.enabled_sources:
             context.log.warning(f"{source} is not in pipeline.enabled_sources; skipped")
             return dg.MaterializeResult(metadata={"skipped": True})
+        step = f"ingest {source}"
+        waiting = settings.landing / source
+        files = sum(1 for p in waiting.rglob("*") if p.is_file()) if waiting.is_dir() else 0
+        report_progress(context.log, step, 0, files, "files")
         outcomes = sweep_landing(settings, source, landed_at=tokencomp.landed_at_time())
         counts = {
             status: sum(o.status == status for o in outcomes) for status in ("landed", "duplicate", "quarantined")
         }
+        lines = sum(o.loaded for o in outcomes)
+        note = ", ".join(f"{n:,} {k}" for k, n in counts.items() if n) + (f"; {lines:,} lines loaded" if lines else "")
+        report_progress(context.log, step, len(outcomes), len(outcomes), "files", note)
         for o in outcomes:
             if o.status == "quarantined":
                 context.log.warning(o.line())
@@ -72,6 +80,9 @@ def reference_files(context: dg.AssetExecutionContext, tokencomp: TokencompResou
             for f in files:
                 f.unlink()
             context.log.info(f"reference {kind}: {loaded[kind]} rows")
+    if loaded:
+        note = ", ".join(f"{kind} {rows:,} rows" for kind, rows in loaded.items())
+        report_progress(context.log, "reference/files", len(loaded), len(loaded), "kinds", note)
     return dg.MaterializeResult(metadata={f"{k}_rows": v for k, v in loaded.items()})
 
 

@@ -9,6 +9,7 @@ from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.resources import TokencompResource
 from pipelines.lake import build_window, read_lake
+from pipelines.progress import report_progress
 from transforms.fx import MissingFxRateError
 
 PARTITIONS = billing_days()
@@ -40,16 +41,24 @@ def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) ->
 def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
     """Rebuild the days of this run from raw/ and the manifest."""
     start, end = window(context)
+    days = (end - start).days + 1
+    report_progress(context.log, "lake/usage", 0, days, "days")
     try:
-        report = build_window(tokencomp.settings(), start, end)
+        report = build_window(
+            tokencomp.settings(),
+            start,
+            end,
+            lambda done, total: report_progress(context.log, "lake/usage", done, total, "days"),
+        )
     except MissingFxRateError as exc:
         # Blocking (DESIGN: money with no FX rate): the chunk of days holding that line is not rewritten, and
         # nothing downstream runs or publishes (exit 3).
         raise dg.Failure(description=str(exc), metadata={"blocking_check": exc.check}) from exc
-    context.log.info(
-        f"lake/usage {start}..{end}: {report.rows} rows, {report.partitions_written} partitions written, "
-        f"{report.rejected_lines} rejected lines"
+    note = (
+        f"{start} … {end}: {report.rows:,} rows, {report.partitions_written:,} partitions written, "
+        f"{report.rejected_lines:,} line{'' if report.rejected_lines == 1 else 's'} rejected"
     )
+    report_progress(context.log, "lake/usage", days, days, "days", note)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": report.rows,

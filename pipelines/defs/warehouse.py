@@ -6,8 +6,9 @@ import duckdb
 from pipelines.defs.ingest import reference_files
 from pipelines.defs.lake import lake_usage
 from pipelines.defs.resources import TokencompResource
+from pipelines.progress import report_progress
 from pipelines.warehouse import build_and_publish
-from warehouse.build import BlockingCheckError
+from warehouse.build import MODELS, BlockingCheckError
 
 
 @dg.asset(
@@ -29,11 +30,15 @@ def warehouse_duckdb(context: dg.AssetExecutionContext, tokencomp: TokencompReso
     """Build every SQL model, check the tie-out to the lake, publish."""
     settings = tokencomp.settings()
     try:
-        report = build_and_publish(settings)
+        report = build_and_publish(
+            settings, lambda done, total: report_progress(context.log, "warehouse/duckdb", done, total, "models")
+        )
     except BlockingCheckError as exc:
         # A blocking (ERROR) check: nothing is published and the run reports it as such (exit code 3).
         raise dg.Failure(description=str(exc), metadata={"blocking_check": exc.check}) from exc
     context.log.info(f"published {settings.warehouse_path} ({len(report.tables)} tables)")
+    models = len(MODELS)
+    report_progress(context.log, "warehouse/duckdb", models, models, "models", f"published {settings.warehouse_path}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(settings.warehouse_path)),

@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 import pytest
+from rich.console import Console
 
 from pipelines import cli
 from pipelines.cli import main
@@ -23,6 +28,8 @@ from pipelines.config import Settings, load_settings
 from pipelines.lake import build_window
 from pipelines.warehouse import build_and_publish
 from tests.conftest import duckdb_cli
+from warehouse.build import MODELS
+from warehouse.report import query
 
 END = "2026-03-10"
 DEMO = ["demo", "--engineers", "24", "--days", "7", "--end", END, "--seed", "11"]
@@ -149,16 +156,46 @@ def test_rerunning_the_window_changes_nothing(
     assert _warehouse_numbers(settings) == numbers
 
 
-def test_a_fresh_demo_is_byte_identical(
-    demo_run: tuple[Settings, dict[str, Any], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_fresh_demo_in_a_pipe_is_byte_identical_and_shows_progress_in_order(
+    demo_run: tuple[Settings, dict[str, Any], str], tmp_path: Path
 ) -> None:
     settings, _, _ = demo_run
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster"))
-    assert main(["--data-dir", str(tmp_path / "data"), *DEMO]) == 0
+    script = Path(sys.executable).parent / "tokencomp"
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / ".dagster")}
+    env.pop("TOKENCOMP_CONFIG", None)
+    # stdout and stderr in one pipe, as `make demo | tee log` or `2>&1 | less` would see them
+    merged = subprocess.run(
+        [str(script), *DEMO],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert merged.returncode == 0, merged.stdout
     again = load_settings(data_dir=tmp_path / "data")
     assert _lake_digests(again) == _lake_digests(settings)
     assert _warehouse_numbers(again) == _warehouse_numbers(settings)
+
+    lines = merged.stdout.splitlines()
+    finished = [line.split(" (")[0] for line in lines if line.startswith("✓ ")]
+    sources = sorted(settings.enabled_sources)
+    assert [f.split(":")[0] for f in finished] == [
+        "✓ generate roster",
+        "✓ generate usage",
+        "✓ generate claude_code_logs",
+        "✓ generate anthropic_exports",
+        "✓ generate openai_exports",
+        "✓ generate truth",
+        *(f"✓ ingest {s}" for s in sources),
+        "✓ reference/files",
+        "✓ lake/usage",
+        "✓ warehouse/duckdb",
+    ]
+    assert "✓ lake/usage: 7 days, 2026-03-04 … 2026-03-10: " in merged.stdout
+    assert f"✓ warehouse/duckdb: {len(MODELS)} models, published " in merged.stdout
+    first_table = lines.index(next(line for line in lines if line.startswith("Spend per provider")))
+    assert max(i for i, line in enumerate(lines) if line.startswith("✓ ")) < first_table
 
 
 def test_warehouse_opens_read_only_from_other_processes(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
@@ -410,3 +447,71 @@ def test_the_marts_sum_to_fct_spend_per_provider_and_month(demo_run: tuple[Setti
         "attribution", "model", "spend_usd",
     }  # fmt: skip
     assert "unallocated_usd" in reconciliation and "unattributed_usd" not in reconciliation
+
+
+def test_printed_share_of_base_is_the_stored_one_rounded_once(demo_run: tuple[Settings, dict[str, Any], str]) -> None:
+    settings, _, out = demo_run
+    # recomputed by another route: plain Python over mart.engineer_monthly
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows = con.sql(
+            "select engineer_id, spend_usd, days_active, band_base_p50, month from mart.engineer_monthly"
+        ).fetchall()
+    spend: dict[str, Decimal] = {}
+    days: dict[str, int] = {}
+    base: dict[str, tuple[Any, int]] = {}
+    for engineer, usd, active, band, month in rows:
+        spend[engineer] = spend.get(engineer, Decimal(0)) + usd
+        days[engineer] = days.get(engineer, 0) + int(active)
+        if engineer not in base or month > base[engineer][0]:
+            base[engineer] = (month, band)
+    printed = {m[1]: m[2] for m in re.finditer(r"\((E\d{4})\) .* (\d+\.\d)%$", out, re.M)}
+    assert len(printed) == 10
+    for engineer, share in printed.items():
+        annualized = (spend[engineer] * 365 / days[engineer]).quantize(Decimal("1E-12"), rounding=ROUND_DOWN)
+        exact = annualized / base[engineer][1]
+        assert share == str((exact * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)), engineer
+
+
+def test_share_is_rounded_once_at_display() -> None:
+    # E0190 in the README's demo: $22,787.43 a year on a $210,000 base is 10.85…%, not 10.8% (rounded twice)
+    assert cli._share(Decimal("22787.43") / 210000) == "10.9%"
+    assert cli._share(Decimal("0.108500000000")) == "10.9%"
+    assert cli._share(None) == "-"
+
+
+def test_summary_fits_80_columns_and_keeps_every_money_cell_whole(
+    demo_run: tuple[Settings, dict[str, Any], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, _, printed = demo_run
+    monkeypatch.chdir(settings.data_dir.parent)
+    console = Console(width=80, record=True, file=io.StringIO())
+    for part in cli.summary(settings):
+        console.print(part, soft_wrap=False)
+    text = console.export_text()
+    for rendered in (text, printed):
+        assert max(len(line) for line in rendered.splitlines()) <= 80
+    top = query(settings.warehouse_path, "top_engineers", {"limit": 10})
+    for r in top.iter_rows(named=True):
+        assert cli._usd(r["spend_usd"]) in text and cli._usd(r["annualized_usd"], cents=False) in text
+        assert f"${r['band_base_p50']:,}" in text
+    for r in query(settings.warehouse_path, "providers").iter_rows(named=True):
+        for col in ("spend_usd", "billed_usd", "list_usd"):
+            assert cli._usd(r[col]) in text
+
+
+def test_the_printed_read_only_command_runs(demo_run: tuple[Settings, dict[str, Any], str], tmp_path: Path) -> None:
+    settings, _, printed = demo_run
+    command = printed.splitlines()[-1]
+    assert "-readonly" in command  # make demo installs the DuckDB CLI beside this Python
+    sql = "select count(*) as engineer_months from mart.engineer_monthly;"
+    shown = subprocess.run(command, shell=True, cwd=settings.data_dir.parent, input=sql, capture_output=True, text=True)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        count = con.sql("select count(*) from mart.engineer_monthly").fetchall()[0][0]
+    assert shown.returncode == 0 and "engineer_months" in shown.stdout and str(count) in shown.stdout, shown.stderr
+    # without the CLI: this Python and its duckdb module
+    fallback = cli.read_only_command(settings.warehouse_path, duckdb_cli=tmp_path / "no-duckdb-here")
+    code = "print(con.sql('select count(*) from mart.engineer_monthly').fetchall())\n"
+    shown = subprocess.run(
+        fallback, shell=True, cwd=settings.data_dir.parent, input=code, capture_output=True, text=True
+    )
+    assert shown.returncode == 0 and f"[({count},)]" in shown.stdout, shown.stderr

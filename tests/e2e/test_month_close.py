@@ -14,6 +14,7 @@ import pytest
 
 from pipelines import cli
 from pipelines.cli import main
+from tests.conftest import undocumented_objects
 
 DAY = datetime(2026, 2, 15, tzinfo=UTC)
 
@@ -117,6 +118,8 @@ def test_close_late_data_corrections_and_reprice(tmp_path: Path, monkeypatch: py
     _late_delivery(tmp_path, project, user)
     code, _ = _run(tmp_path, "run", "--date", "2026-02-15")
     assert code == 0
+    # the frozen books are a build input, never a published object
+    assert undocumented_objects(tmp_path / "data" / "warehouse.duckdb") == []
 
     # the closed month's books and marts do not move
     assert (
@@ -142,6 +145,7 @@ def test_close_late_data_corrections_and_reprice(tmp_path: Path, monkeypatch: py
     # re-pricing February restates it, reports the diff, and the corrections disappear
     code, out = _run(tmp_path, "reprice", "--month", "2026-02")
     assert code == 0
+    assert undocumented_objects(tmp_path / "data" / "warehouse.duckdb") == []
     assert "change per provider" in out and "change per engineer" in out
     assert "re-priced 2026-02: net change $1.00" in out
     assert _q(tmp_path, "select count(*) from core.fct_spend where charge_class = 'correction'")[0][0] == 0

@@ -12,6 +12,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import Settings
+from pipelines.reference import USER_KINDS
 from tests.conftest import SAMPLES
 
 
@@ -118,3 +119,13 @@ def test_an_unexpected_failure_still_ends_with_one_line(
     assert main(["--data-dir", str(settings.data_dir), "status"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tokencomp: internal error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["reference", "--help"], ["reference", "load", "--help"]])
+def test_help_lists_every_reference_kind_load_accepts(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert ", ".join(USER_KINDS) in text  # the whole registry, in its order
+    assert set(USER_KINDS) >= {"roster", "aliases", "scopes", "salaries", "seat_prices"}

@@ -15,8 +15,9 @@ from pipelines.ingest import sweep_landing
 from pipelines.lake import build_window
 from pipelines.reference import load_reference
 from pipelines.warehouse import build_and_publish
-from tests.conftest import duckdb_cli, land_sample
+from tests.conftest import duckdb_cli, land_sample, undocumented_objects
 from warehouse.build import IdentityConflictError
+from warehouse.families import model_families
 
 AT = datetime(2026, 3, 6, 6, 0, tzinfo=UTC)
 ROSTER = """engineer_id,email,name,team,cost_centre,level,title,location,valid_from,valid_to
@@ -121,13 +122,7 @@ def test_engineer_monthly_has_every_active_engineer_with_band_and_shares(world: 
 
 def test_every_table_and_column_has_a_comment_and_the_dictionary_is_current(world: Settings) -> None:
     build_and_publish(world)
-    with duckdb.connect(str(world.warehouse_path), read_only=True) as con:
-        missing = con.sql(
-            "select table_name, column_name from duckdb_columns() "
-            "where schema_name in ('core', 'mart') and coalesce(comment, '') = '' "
-            "union all select table_name, null from duckdb_tables() where coalesce(comment, '') = ''"
-        ).fetchall()
-    assert missing == []
+    assert undocumented_objects(world.warehouse_path) == []
     committed = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
     assert committed.read_text() == data_dictionary(), "run `make docs`"
 
@@ -158,3 +153,11 @@ def test_an_alias_that_names_two_engineers_stops_the_build_and_publishes_nothing
     with pytest.raises(IdentityConflictError, match="openai_user_id 'user-abc123XyZ' names both E2 and E4"):
         build_and_publish(world)
     assert world.warehouse_path.read_bytes() == published
+
+
+def test_dim_model_families_come_from_the_packaged_rules(world: Settings) -> None:
+    build_and_publish(world)
+    with duckdb.connect(str(world.warehouse_path), read_only=True) as con:
+        families = dict(con.sql("select model, model_family from core.dim_model").fetchall())
+    assert families and families == model_families(families)
+    assert {f for m, f in families.items() if m.startswith("gpt-")} <= {"gpt-4.1", "gpt-4o", "gpt-5"}

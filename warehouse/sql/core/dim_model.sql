@@ -24,7 +24,7 @@ final as (
         provider,
         model,
         publisher,
-        regexp_replace(model, '-[0-9][0-9.-]*$', '') as model_family,
+        model_family(model) as model_family,
         raw_names,
         unpriced,
         price_version,
@@ -40,7 +40,7 @@ comment on table core.dim_model is 'Models seen in usage, by provider, with the 
 comment on column core.dim_model.provider is 'Provider that bills the model.';
 comment on column core.dim_model.model is 'Canonical model id from the price catalog; the raw name when the catalog does not know it.';
 comment on column core.dim_model.publisher is 'Who made the model.';
-comment on column core.dim_model.model_family is 'Model id without its version suffix, for chargeback grouping.';
+comment on column core.dim_model.model_family is 'Family of the model for chargeback (claude-opus, gpt-5, o-series, gemini-flash, …): the first rule of warehouse/model_families.csv matching the model id, ''other'' when none does (docs/model-families.md).';
 comment on column core.dim_model.raw_names is 'Every raw model name the providers reported for this model.';
 comment on column core.dim_model.unpriced is 'True when some usage of the model has no list price (flagged, never priced at $0).';
 comment on column core.dim_model.price_version is 'Version of the price data used to price it.';

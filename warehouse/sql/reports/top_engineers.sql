@@ -17,13 +17,20 @@ per_engineer as (
     group by engineer_id
 ),
 
+annualized as (
+    select
+        *,
+        money_div(spend_usd * 365, days_active) as annualized_usd
+    from per_engineer
+    where spend_usd > 0
+),
+
+-- full precision (12 decimals, exact decimal division): the CLI rounds once, at display
 final as (
     select
         *,
-        money_div(spend_usd * 365, days_active) as annualized_usd,
-        round(money_div(spend_usd * 365, days_active) / band_base_p50, 4) as share_of_base
-    from per_engineer
-    where spend_usd > 0
+        money_div(annualized_usd, band_base_p50) as share_of_base
+    from annualized
 )
 
 select * from final
