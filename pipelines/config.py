@@ -41,6 +41,8 @@ class Settings:
     roles: dict[str, dict[str, str]]
     benchmark_company: str
     price_overrides: Path | None = None
+    max_file_bytes: int = 20 * 1024**3
+    max_inflated_bytes: int = 100 * 1024**3
 
     @property
     def landing(self) -> Path:
@@ -66,6 +68,11 @@ class Settings:
     def reference(self) -> Path:
         """Validated roster, aliases, scopes and salary files."""
         return self.data_dir / "reference"
+
+    @property
+    def scratch(self) -> Path:
+        """Scratch space of ingest and normalize (inflated files); whatever a killed process left is swept."""
+        return self.data_dir / "_tmp"
 
     @property
     def warehouse_path(self) -> Path:
@@ -120,7 +127,18 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             price_overrides=Path(raw["pricing"]["overrides_file"]).expanduser().resolve()
             if raw["pricing"]["overrides_file"]
             else None,
+            max_file_bytes=_positive(raw["ingest"], "max_file_bytes"),
+            max_inflated_bytes=_positive(raw["ingest"], "max_inflated_bytes"),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
     return settings
+
+
+def _positive(section: dict[str, Any], key: str) -> int:
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(
+            f"invalid configuration: ingest.{key} must be a positive whole number of bytes, not {value!r}"
+        )
+    return value

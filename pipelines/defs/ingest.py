@@ -32,7 +32,7 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
             status: sum(o.status == status for o in outcomes) for status in ("landed", "duplicate", "quarantined")
         }
         for o in outcomes:
-            if o.status == "quarantined":
+            if o.status == "quarantined" or o.outside_partitions:
                 context.log.warning(o.line())
         return dg.MaterializeResult(
             metadata={
@@ -40,6 +40,7 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
                 "lines_parsed": sum(o.parsed for o in outcomes),
                 "lines_loaded": sum(o.loaded for o in outcomes),
                 "lines_rejected": sum(o.rejected for o in outcomes),
+                "rows_outside_partitions": sum(o.outside_partitions for o in outcomes),
             }
         )
 

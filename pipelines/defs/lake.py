@@ -8,7 +8,7 @@ import polars as pl
 from pipelines.defs.ingest import RAW_ASSETS
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.resources import TokencompResource
-from pipelines.lake import build_window, read_lake
+from pipelines.lake import ZoneChanged, build_window, read_lake
 
 PARTITIONS = billing_days()
 
@@ -38,7 +38,10 @@ def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) ->
 def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
     """Rebuild the days of this run from raw/ and the manifest."""
     start, end = window(context)
-    report = build_window(tokencomp.settings(), start, end)
+    try:
+        report = build_window(tokencomp.settings(), start, end)
+    except ZoneChanged as exc:
+        raise dg.Failure(description=str(exc)) from exc
     context.log.info(
         f"lake/usage {start}..{end}: {report.rows} rows, {report.partitions_written} partitions written, "
         f"{report.rejected_lines} rejected lines"
