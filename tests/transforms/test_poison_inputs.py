@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.transforms.parser_kit import make_raw, sample, write_json
 from transforms.common import InflateLimits, UnreadableFile, inflate_limits
@@ -136,3 +139,36 @@ def test_counts_at_the_maximum_load(tmp_path: Path) -> None:
     assert top.select(
         "uncached_input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens"
     ).rows() == [(MAX_COUNT,) * 5]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=-(2**64), max_value=2**64))
+def test_a_count_loads_exactly_when_it_is_within_0_and_the_maximum(value: int) -> None:
+    body = _body(AU)
+    body["data"][0]["results"] = [body["data"][0]["results"][0] | {"output_tokens": value}]
+    with tempfile.TemporaryDirectory() as tmp:
+        result = _parse("anthropic_usage", write_json(Path(tmp) / "p.json", body))
+    if 0 <= value <= MAX_COUNT:
+        assert result.rejects.height == 0 and result.rows["output_tokens"].to_list() == [value]
+    else:
+        assert result.rows.height == 0
+        [(field, reason)] = result.rejects.select("field", "reason").rows()
+        assert field == "output_tokens"
+        assert reason in {"negative", "out of range (over 10000000000)", "not an integer"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=-(10**13), max_value=10**13))
+def test_a_unix_timestamp_is_accepted_exactly_from_1970_to_2099(seconds: int) -> None:
+    body = _body(OU)
+    body["data"][0]["start_time"] = seconds
+    body["data"][0]["end_time"] = None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_json(Path(tmp) / "p.json", body)
+        if 0 <= seconds < 4102444800:  # 2100-01-01T00:00:00Z
+            assert _parse("openai_usage", path).rows["period_start"].dt.epoch("s").unique().to_list() == [seconds]
+        else:
+            with pytest.raises(UnreadableFile) as err:
+                _parse("openai_usage", path)
+            assert err.value.field_name == "data[0].start_time"
+            assert err.value.reason.startswith("out of range (1970 to 2099") or err.value.reason == "not a timestamp"
