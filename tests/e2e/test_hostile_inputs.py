@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import Settings, load_settings
 from pipelines.ingest import read_manifest, read_quarantine
+from pipelines.runner import run_nightly
 from tests.conftest import SAMPLES, genai_price
 
 DEMO = ["demo", "--engineers", "30", "--days", "10", "--end", "2025-03-10"]
@@ -370,6 +371,10 @@ def test_changing_the_time_zone_is_refused_unless_the_lake_is_rebuilt(company: C
         "tokencomp: pipeline.timezone is Pacific/Auckland but the lake was built in UTC; the zone is fixed after "
         "the first build: set it back, or rebuild the whole lake with `tokencomp run --rebuild`\n"
     )
+    assert usage_dates() == before
+    # a run that does not come through the CLI (the daemon, `dg dev`) is refused by the lake asset itself
+    outcome = run_nightly(date(2025, 3, 5), date(2025, 3, 5), data_dir=company.settings.data_dir)
+    assert not outcome.success and outcome.error.startswith("pipeline.timezone is Pacific/Auckland but the lake")
     assert usage_dates() == before
 
     code, _, err = company.tc("run", "--date", "2025-03-05", "--rebuild")
