@@ -135,9 +135,6 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
         check_zone(settings, rebuild=rebuild)
     except ZoneChanged as exc:
         raise CliError(str(exc)) from exc
-    if rebuild:
-        record_zone(settings, rebuilding=True)
-    mark = journal_mark(settings)
     if settings.price_overrides:
         from transforms.pricing import load_overrides
 
@@ -145,6 +142,9 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             load_overrides(settings.price_overrides)  # a bad overrides file is bad input (exit 1), not an IO failure
         except (OSError, ValueError) as exc:
             raise CliError(str(exc)) from exc
+    if rebuild:
+        record_zone(settings, rebuilding=True)  # until it succeeds, a plain run is refused
+    mark = journal_mark(settings)
     with err.status(f"running the nightly job for {start} … {end} through Dagster"):
         outcome = run_nightly(
             start,

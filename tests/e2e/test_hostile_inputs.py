@@ -235,6 +235,31 @@ def test_counts_at_their_maxima_run_through_the_whole_pipeline(company: Company)
         assert months is not None and months[0] >= 0
 
 
+def test_counts_no_later_stage_can_hold_are_rejected_at_their_line_and_the_run_goes_on(company: Company) -> None:
+    big = 2**63 - 1
+    page = json.loads((SAMPLES / "anthropic_usage_report_messages_grouped_page1.json").read_text())
+    page["data"][0]["starting_at"], page["data"][0]["ending_at"] = "2025-03-05T00:00:00Z", "2025-03-06T00:00:00Z"
+    page["data"][0]["results"][0].update(uncached_input_tokens=big, cache_read_input_tokens=big, output_tokens=big)
+    company.land("anthropic_usage", "huge.json", page)
+    company.land("openai_usage", "huge.json", _openai_usage_page(DAY, input_tokens=big, input_cached_tokens=-1))
+    company.land("openai_usage", "fine.json", _openai_usage_page(DAY, input_tokens=99))
+
+    code, _, err = company.tc(*WINDOW)
+
+    assert code == 0, err
+    rejects = [json.loads(line) for line in (company.settings.raw / "rejects.jsonl").read_text().splitlines()]
+    assert sorted((r["file"], r["line"], r["field"], r["reason"]) for r in rejects if "huge" in r["file"]) == [
+        ("anthropic_usage/huge.json", 1, "uncached_input_tokens", "out of range (over 10000000000)"),
+    ]
+    # its only record rejected, the OpenAI page passes the rejected-share threshold: quarantined, field named
+    assert sorted(_lines(err, "quarantined")) == [
+        "quarantined  openai_usage  openai_usage/huge.json: 1 of 1 lines rejected (over 50%); first: "
+        "openai_usage/huge.json:1 field 'input_tokens': out of range (over 10000000000)"
+    ]
+    # the rerun of those days works too: nothing that landed can fail a later stage
+    assert company.tc(*WINDOW)[0] == 0
+
+
 # --- item 5: a gzip bomb is capped, memory stays bounded, scratch is swept -----------------------------------
 
 
