@@ -80,7 +80,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Land files of one source into raw/ (or quarantine/), one line per file."""
-    from pipelines.ingest import ingest
+    from pipelines.ingest import ingest, manifest_problems
     from transforms.sources import PARSERS
 
     if args.source not in PARSERS:
@@ -92,6 +92,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     for o in outcomes:
         out.print(o.line(), markup=False)
+    for problem in manifest_problems(settings):
+        err.print(f"warning: {problem}", markup=False)
     bad = [o for o in outcomes if o.status == "quarantined"]
     if bad:
         raise CliError(f"{len(bad)} of {len(outcomes)} file(s) quarantined; see {settings.quarantine}")
@@ -125,10 +127,17 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
+    from pipelines.ingest import journal_mark, news_since
+    from pipelines.lake import ZoneChanged, check_zone, record_zone
     from pipelines.runner import run_nightly
 
     if start < settings.first_partition_date:
         raise CliError(f"{start} is before the first partition date {settings.first_partition_date}")
+    rebuild = getattr(args, "rebuild", False)
+    try:
+        check_zone(settings, rebuild=rebuild)
+    except ZoneChanged as exc:
+        raise CliError(str(exc)) from exc
     if settings.price_overrides:
         from transforms.pricing import load_overrides
 
@@ -136,6 +145,9 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             load_overrides(settings.price_overrides)  # a bad overrides file is bad input (exit 1), not an IO failure
         except (OSError, ValueError) as exc:
             raise CliError(str(exc)) from exc
+    if rebuild:
+        record_zone(settings, rebuilding=True)  # until it succeeds, a plain run is refused
+    mark = journal_mark(settings)
     err.print(f"running the nightly job for {start} … {end} through Dagster")
     with ProgressDisplay(err) as display:
         outcome = run_nightly(
@@ -146,10 +158,14 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             landed_at=landed_at,
             progress=display,
         )
+    for line in news_since(settings, mark):  # the rest of the run went on; these need a look
+        err.print(line, markup=False)
     if not outcome.success:
         raise CliError(
             f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
         )
+    if rebuild:
+        record_zone(settings)
     err.print(f"run {outcome.run_id[:8]} succeeded ({start} … {end})")
     return EXIT_OK
 
@@ -158,7 +174,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Materialize the nightly job for a day or a range, in process, through Dagster."""
     settings = _settings(args)
     start, end = _window(args)
+    if args.rebuild:
+        start, end = _rebuild_window(settings, start, end)
     return _run(settings, args, start, end, None)
+
+
+def _rebuild_window(settings: Settings, start: date, end: date) -> tuple[date, date]:
+    """The asked window widened to every partition day raw/ holds data for (a whole-lake rebuild)."""
+    from pipelines.ingest import read_manifest
+
+    manifest = read_manifest(settings)
+    if manifest.height:
+        first, last = manifest["min_date"].min(), manifest["max_date"].max()
+        start = min(start, max(first, settings.first_partition_date))  # type: ignore[type-var]
+        end = max(end, min(last, _yesterday()))  # type: ignore[type-var]
+    return start, end
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -368,7 +398,7 @@ def cmd_reprice(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Freshness per source, last runs, unattributed share, unpriced models, quarantined files."""
-    from pipelines.ingest import read_manifest
+    from pipelines.ingest import manifest_problems, read_manifest, read_quarantine
 
     settings = _settings(args)
     manifest = read_manifest(settings)
@@ -393,8 +423,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     out.print(table)
     qlog = settings.quarantine / "quarantine.jsonl"
-    quarantined = sum(1 for _ in qlog.open()) if qlog.exists() else 0
+    quarantined = read_quarantine(settings).height
     out.print(f"Quarantined files: {quarantined}" + (f" (see {qlog})" if quarantined else ""))
+    outside = int(manifest["outside_partitions"].sum() or 0)
+    if outside:
+        out.print(
+            f"Rows outside the partitions: {outside} (dated before {settings.first_partition_date} or in the "
+            "future; kept in raw, in no partition)"
+        )
+    for problem in manifest_problems(settings):
+        out.print(f"Warning: {problem}", markup=False)
     _print_runs()
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
@@ -496,6 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, help="one billing day, YYYY-MM-DD")
     p.add_argument("--from", dest="date_from", type=_date, help="first billing day of a range")
     p.add_argument("--to", dest="date_to", type=_date, help="last billing day of a range (inclusive)")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild the whole lake (every day raw/ holds) in the configured pipeline.timezone; needed "
+        "after changing the zone, which is otherwise refused",
+    )
     p.set_defaults(func=cmd_run)
 
     kinds = ", ".join(USER_KINDS)  # the registry in pipelines/reference.py: a new kind is listed here by itself

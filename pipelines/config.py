@@ -42,6 +42,8 @@ class Settings:
     benchmark_company: str
     price_overrides: Path | None = None
     fx_max_rate_age_days: int = 7
+    max_file_bytes: int = 20 * 1024**3
+    max_inflated_bytes: int = 100 * 1024**3
 
     @property
     def landing(self) -> Path:
@@ -67,6 +69,11 @@ class Settings:
     def reference(self) -> Path:
         """Validated roster, aliases, scopes and salary files."""
         return self.data_dir / "reference"
+
+    @property
+    def scratch(self) -> Path:
+        """Scratch space of ingest and normalize (inflated files); whatever a killed process left is swept."""
+        return self.data_dir / "_tmp"
 
     @property
     def warehouse_path(self) -> Path:
@@ -129,7 +136,18 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             if raw["pricing"]["overrides_file"]
             else None,
             fx_max_rate_age_days=_max_rate_age(raw.get("fx", {}).get("max_rate_age_days", 7)),
+            max_file_bytes=_positive(raw["ingest"], "max_file_bytes"),
+            max_inflated_bytes=_positive(raw["ingest"], "max_inflated_bytes"),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
     return settings
+
+
+def _positive(section: dict[str, Any], key: str) -> int:
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(
+            f"invalid configuration: ingest.{key} must be a positive whole number of bytes, not {value!r}"
+        )
+    return value

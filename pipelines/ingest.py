@@ -11,17 +11,18 @@ import fcntl
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.storage import append_jsonl
-from transforms.common import RawFile, UnreadableFile
+from pipelines.storage import append_jsonl, read_jsonl
+from transforms.common import InflateLimits, RawFile, UnreadableFile, inflate_limits
 from transforms.sources import PARSERS
 
 MANIFEST_SCHEMA = pl.Schema(
@@ -39,8 +40,14 @@ MANIFEST_SCHEMA = pl.Schema(
         "parsed": pl.Int64,
         "loaded": pl.Int64,
         "rejected": pl.Int64,
+        "outside_partitions": pl.Int64,
     }
 )
+QUARANTINE_SCHEMA = pl.Schema(
+    {"source": pl.String, "name": pl.String, "sha256": pl.String, "reason": pl.String, "quarantined_at": pl.String}
+)
+# A row dated more than this after its landing is "far in the future": no partition will ever hold it.
+FUTURE_SLACK = timedelta(days=1)
 _SUFFIXES = (".gz", ".zst", ".zstd")
 
 
@@ -57,12 +64,15 @@ class Outcome:
     loaded: int = 0
     rejected: int = 0
     reason: str = ""
+    outside_partitions: int = 0
 
     def line(self) -> str:
         """The one line `tokencomp ingest` prints for this file."""
         if self.status == "quarantined":
             return f"quarantined  {self.source}  {self.name}: {self.reason}"
         counts = f"parsed {self.parsed}, loaded {self.loaded}, rejected {self.rejected}"
+        if self.outside_partitions:
+            counts += f"; {self.outside_partitions} row(s) dated outside the partitions (in raw, in no partition)"
         if self.status == "duplicate":
             return f"duplicate    {self.source}  {self.name} (already in raw as {self.sha256[:12]})"
         return f"landed       {self.source}  {self.name}  {counts}"
@@ -81,16 +91,77 @@ def _visible(path: Path, root: Path) -> bool:
     return not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
 
 
-def discover(source: str, paths: Sequence[Path]) -> list[tuple[Path, str, str | None]]:
+@dataclass(frozen=True)
+class Refused:
+    """A landing entry that is never read: a symlink out of landing/, or a path that is no regular file."""
+
+    path: Path
+    name: str
+    reason: str
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+
+
+def _walk(root: Path, inbox: Path | None, refused: list[Refused], display: Path) -> list[Path]:
+    """Regular files under `root`, sorted, not following symlinked folders.
+
+    In the inbox (`inbox` set) a symlink whose target lies outside it is refused, never read; a symlink
+    inside it is read like the file it names. Sockets, FIFOs and devices are refused, never opened.
+    """
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(root):
+        base = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+        for d in dirs:
+            if (base / d).is_symlink() and inbox is not None and not _inside(base / d, inbox):
+                refused.append(
+                    Refused(
+                        base / d,
+                        str((base / d).relative_to(display)),
+                        "symlink to a folder outside landing/ (not read)",
+                    )
+                )
+        for n in sorted(names):
+            f = base / n
+            if not _visible(f, root):
+                continue
+            name = str(f.relative_to(display))
+            if f.is_symlink() and inbox is not None and not _inside(f, inbox):
+                refused.append(Refused(f, name, "symlink to a file outside landing/ (not read)"))
+            elif f.is_symlink() and not f.exists():
+                refused.append(Refused(f, name, "broken symlink (not read)"))
+            elif not stat.S_ISREG(f.stat().st_mode):
+                refused.append(Refused(f, name, "not a regular file (not read)"))
+            else:
+                found.append(f)
+    return found
+
+
+def _given(path: Path) -> None:
+    """A path named by the user must be a regular file or a folder (a FIFO or /dev/zero would hang)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    mode = path.stat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise ValueError(f"{path}: not a regular file or folder")
+
+
+def discover(
+    source: str, paths: Sequence[Path], *, inbox: Path | None = None, refused: list[Refused] | None = None
+) -> list[tuple[Path, str, str | None]]:
     """List (file, display name, owner) for the given paths, skipping `_`/`.` scratch parts.
 
     For `claude_code_logs` the owner is the engineer's email: a path holding `projects/` is one
     engineer's folder named after them; otherwise each folder directly under the path is one.
+    Paths named by the user may be symlinks; with `inbox` (the landing folder being swept), entries
+    that point outside it are not read but added to `refused`, with their reason.
     """
+    refused = refused if refused is not None else []
     found: list[tuple[Path, str, str | None]] = []
     for given in paths:
-        if not given.exists():
-            raise FileNotFoundError(f"{given}: no such file or directory")
+        _given(given)
         if source == "claude_code_logs":
             if not given.is_dir():
                 raise ValueError(f"{given}: claude_code_logs expects a folder named after an engineer's email")
@@ -98,16 +169,45 @@ def discover(source: str, paths: Sequence[Path]) -> list[tuple[Path, str, str | 
             for owner_dir in owners:
                 if owner_dir.name.startswith(("_", ".")):
                     continue
-                for f in sorted(owner_dir.rglob("*")):
-                    if f.is_file() and _visible(f, owner_dir) and ".jsonl" in f.suffixes:
+                if owner_dir.is_symlink() and inbox is not None and not _inside(owner_dir, inbox):
+                    refused.append(
+                        Refused(owner_dir, owner_dir.name, "symlink to a folder outside landing/ (not read)")
+                    )
+                    continue
+                for f in _walk(owner_dir, inbox, refused, owner_dir):
+                    if ".jsonl" in f.suffixes:
                         found.append((f, f"{owner_dir.name}/{f.relative_to(owner_dir)}", owner_dir.name.lower()))
         elif given.is_dir():
-            for f in sorted(given.rglob("*")):
-                if f.is_file() and _visible(f, given):
-                    found.append((f, str(f.relative_to(given.parent)), None))
+            for f in _walk(given, inbox, refused, given.parent):
+                found.append((f, str(f.relative_to(given.parent)), None))
         else:
             found.append((given, given.name, None))
     return found
+
+
+def sweep_scratch(settings: Settings) -> None:
+    """Remove scratch folders in `<data_dir>/_tmp/` left by processes that are gone (a kill, a reboot)."""
+    if not settings.scratch.is_dir():
+        return
+    for folder in settings.scratch.iterdir():
+        parts = folder.name.split("-")
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+def parsing(settings: Settings) -> InflateLimits:
+    """How parsers inflate compressed raw files for this data dir: under `_tmp/`, capped by config."""
+    sweep_scratch(settings)
+    return InflateLimits(settings.scratch, settings.max_inflated_bytes)
 
 
 @contextmanager
@@ -122,11 +222,19 @@ def _locked(settings: Settings) -> Iterator[None]:
 
 
 def read_manifest(settings: Settings) -> pl.DataFrame:
-    """All deliveries accepted into raw/, in manifest (sequence) order."""
-    path = settings.raw / "manifest.jsonl"
-    if not path.exists() or path.stat().st_size == 0:
-        return MANIFEST_SCHEMA.to_frame()
-    return pl.read_ndjson(path, schema=MANIFEST_SCHEMA).sort("seq")
+    """All deliveries accepted into raw/, in manifest (sequence) order.
+
+    A torn line (a write cut short by a crash) is skipped; `manifest_problems` names it.
+    """
+    return read_jsonl(settings.raw / "manifest.jsonl").frame(MANIFEST_SCHEMA).sort("seq")
+
+
+def manifest_problems(settings: Settings) -> list[str]:
+    """One line per torn line of the manifest or the quarantine log (file and line), for the user."""
+    return [
+        *read_jsonl(settings.raw / "manifest.jsonl").problems(),
+        *read_jsonl(settings.quarantine / "quarantine.jsonl").problems(),
+    ]
 
 
 def raw_files(settings: Settings, manifest: pl.DataFrame) -> list[RawFile]:
@@ -150,36 +258,65 @@ def _suffix(name: str) -> str:
     return "".join(s for s in suffixes if s.isascii() and len(s) <= 6).lower()
 
 
-def _quarantine(settings: Settings, source: str, path: Path, name: str, sha: str, reason: str, at: datetime) -> None:
-    target = settings.quarantine / source / f"{sha}{_suffix(name)}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        shutil.copyfile(path, target)
+def _quarantine(
+    settings: Settings, source: str, path: Path, name: str, sha: str | None, reason: str, at: datetime
+) -> None:
+    """Keep a copy of the file and its reason; with no `sha` (a refused entry) only the reason is logged."""
+    if sha is not None:
+        target = settings.quarantine / source / f"{sha}{_suffix(name)}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.copyfile(path, target)
     append_jsonl(
         settings.quarantine / "quarantine.jsonl",
         [{"source": source, "name": name, "sha256": sha, "reason": reason, "quarantined_at": at.isoformat()}],
     )
 
 
-def _check(source: str, candidates: list[RawFile]) -> dict[str, tuple[pl.DataFrame | None, pl.DataFrame, str]]:
+def _unacceptable(settings: Settings, path: Path, name: str) -> str:
+    """Why a file is quarantined before parsing (its name, its size), or ''."""
+    if any(".." in part for part in Path(name).parts):
+        return "file name contains '..'"
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        return f"file is {size:,} bytes, over ingest.max_file_bytes ({settings.max_file_bytes:,} bytes)"
+    return ""
+
+
+_Checked = dict[str, tuple[pl.DataFrame | None, pl.DataFrame, str, int]]
+
+
+def _check(settings: Settings, source: str, candidates: list[RawFile], at: datetime) -> _Checked:
     """Validate files with their parser: one batch, then file by file if the batch has a broken one.
 
-    Returns sha256 → (per-file stats, rejected lines, reason); stats is None for an unreadable file.
+    Returns sha256 → (per-file stats, rejected lines, reason, rows outside the partitions); stats is
+    None for an unreadable file. A row outside the partitions is dated before
+    `pipeline.first_partition_date` or more than a day after its landing: it stays in raw, in no partition.
     """
     try:
         result = PARSERS[source](candidates)
     except UnreadableFile as exc:
         if len(candidates) == 1:
-            return {candidates[0].sha256: (None, pl.DataFrame(), str(exc))}
-        out: dict[str, tuple[pl.DataFrame | None, pl.DataFrame, str]] = {}
+            return {candidates[0].sha256: (None, pl.DataFrame(), str(exc), 0)}
+        out: _Checked = {}
         for f in candidates:
-            out.update(_check(source, [f]))
+            out.update(_check(settings, source, [f], at))
         return out
+    outside = dict(
+        result.rows.filter(
+            (pl.col("billing_date") < settings.first_partition_date)
+            | (pl.col("billing_date") > (at + FUTURE_SLACK).date())
+        )
+        .group_by("raw_sha256")
+        .len()
+        .iter_rows()
+    )
     return {
         f.sha256: (
             result.stats.filter(pl.col("raw_sha256") == f.sha256),
             result.rejects.filter(pl.col("raw_sha256") == f.sha256),
             "",
+            int(outside.get(f.sha256, 0)),
         )
         for f in candidates
     }
@@ -191,17 +328,23 @@ def ingest(
     paths: Sequence[Path],
     *,
     landed_at: datetime | None = None,
+    inbox: Path | None = None,
 ) -> list[Outcome]:
     """Land files of one source into raw/ (or quarantine/) and return one outcome per file.
 
-    `landed_at` defaults to now; the demo passes a fixed instant so its lake is reproducible.
+    `landed_at` defaults to now; the demo passes a fixed instant so its lake is reproducible. `inbox`
+    is set when sweeping landing/: a symlink there that points outside it is refused, never read.
     """
     if source not in PARSERS:
         raise ValueError(f"unknown source {source!r}; `tokencomp sources` lists them")
     at = (landed_at or datetime.now(UTC)).astimezone(UTC)
-    found = discover(source, paths)
+    refused: list[Refused] = []
+    found = discover(source, paths, inbox=inbox, refused=refused)
     outcomes: list[Outcome] = []
     with _locked(settings):
+        for r in refused:
+            _quarantine(settings, source, r.path, r.name, None, r.reason, at)
+            outcomes.append(Outcome(source, r.name, "quarantined", "", r.path, reason=r.reason))
         manifest = read_manifest(settings)
         known = {(r["sha256"], r["owner"]) for r in manifest.select("sha256", "owner").iter_rows(named=True)}
         quarantined = _quarantined(settings)
@@ -209,6 +352,12 @@ def ingest(
         fresh: list[tuple[RawFile, Path]] = []
         for path, name, owner in found:
             sha = sha256_of(path)
+            problem = _unacceptable(settings, path, name)
+            if problem and sha not in quarantined:
+                _quarantine(settings, source, path, name, sha, problem, at)
+                quarantined[sha] = problem
+                outcomes.append(Outcome(source, name, "quarantined", sha, path, reason=problem))
+                continue
             if (sha, owner) in known or any(f.sha256 == sha and f.provenance.get("owner") == owner for f, _ in fresh):
                 outcomes.append(Outcome(source, name, "duplicate", sha, path))
                 continue
@@ -222,11 +371,12 @@ def ingest(
             fresh.append((RawFile(path, sha, source, seq, at, name, prov), path))
         if not fresh:
             return outcomes
-        checked = _check(source, [f for f, _ in fresh])
+        with inflate_limits(parsing(settings)):
+            checked = _check(settings, source, [f for f, _ in fresh], at)
         manifest_rows: list[dict[str, object]] = []
         reject_rows: list[dict[str, object]] = []
         for f, path in fresh:
-            stats, rejects, reason = checked[f.sha256]
+            stats, rejects, reason, outside = checked[f.sha256]
             if stats is None or stats.height == 0:
                 _quarantine(settings, source, path, f.name, f.sha256, reason or "no readable content", at)
                 outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, reason=reason))
@@ -262,10 +412,11 @@ def ingest(
                     "parsed": parsed,
                     "loaded": loaded,
                     "rejected": rejected,
+                    "outside_partitions": outside,
                 }
             )
             reject_rows.extend({"source": source, **r} for r in rejects.iter_rows(named=True))
-            outcomes.append(Outcome(source, f.name, "landed", f.sha256, path, parsed, loaded, rejected))
+            outcomes.append(Outcome(source, f.name, "landed", f.sha256, path, parsed, loaded, rejected, "", outside))
         append_jsonl(settings.raw / "rejects.jsonl", reject_rows)
         append_jsonl(settings.raw / "manifest.jsonl", manifest_rows)
     return outcomes
@@ -273,11 +424,14 @@ def ingest(
 
 def _quarantined(settings: Settings) -> dict[str, str]:
     """sha256 → reason of every file quarantined so far, so a re-sweep does not quarantine it twice."""
-    log = settings.quarantine / "quarantine.jsonl"
-    if not log.exists() or log.stat().st_size == 0:
-        return {}
-    frame = pl.read_ndjson(log, schema={"sha256": pl.String, "reason": pl.String})
+    frame = read_jsonl(settings.quarantine / "quarantine.jsonl").frame(QUARANTINE_SCHEMA)
+    frame = frame.filter(pl.col("sha256").is_not_null() & (pl.col("sha256") != ""))
     return dict(zip(frame["sha256"].to_list(), frame["reason"].to_list(), strict=True))
+
+
+def read_quarantine(settings: Settings) -> pl.DataFrame:
+    """Every quarantine entry so far (file, reason), in log order; torn lines skipped."""
+    return read_jsonl(settings.quarantine / "quarantine.jsonl").frame(QUARANTINE_SCHEMA)
 
 
 def _iso(d: date | None) -> str | None:
@@ -299,10 +453,39 @@ def sweep_landing(settings: Settings, source: str, *, landed_at: datetime | None
     folder = settings.landing / source
     if not folder.is_dir() or not any(folder.iterdir()):
         return []
-    outcomes = ingest(settings, source, [folder], landed_at=landed_at)
+    outcomes = ingest(settings, source, [folder], landed_at=landed_at, inbox=settings.landing)
     for o in outcomes:
-        o.path.unlink(missing_ok=True)
+        o.path.unlink(missing_ok=True)  # a refused symlink goes, its target stays where it is
     for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         if not any(sub.iterdir()):
             sub.rmdir()
     return outcomes
+
+
+@dataclass(frozen=True)
+class JournalMark:
+    """How far the quarantine log and the manifest reached, to report what a run added after it."""
+
+    quarantined: int
+    seq: int
+
+
+def journal_mark(settings: Settings) -> JournalMark:
+    """The current end of the quarantine log and of the manifest."""
+    manifest = read_manifest(settings)
+    return JournalMark(read_quarantine(settings).height, int(manifest["seq"].max() or 0) if manifest.height else 0)
+
+
+def news_since(settings: Settings, mark: JournalMark) -> list[str]:
+    """What a run did that needs a look, one line each: files quarantined, rows outside the partitions."""
+    lines = [
+        f"quarantined  {r['source']}  {r['name']}: {r['reason']}"
+        for r in read_quarantine(settings).slice(mark.quarantined).iter_rows(named=True)
+    ]
+    outside = read_manifest(settings).filter((pl.col("seq") > mark.seq) & (pl.col("outside_partitions") > 0))
+    lines += [
+        f"warning: {r['outside_partitions']} row(s) of {r['source']}  {r['name']} are dated before "
+        f"{settings.first_partition_date} or in the future: kept in raw, in no partition"
+        for r in outside.iter_rows(named=True)
+    ]
+    return lines + manifest_problems(settings)

@@ -6,6 +6,7 @@ same bytes, and a corrected re-delivery replaces the rows it corrects (latest in
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -16,9 +17,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.ingest import raw_files, read_manifest
+from pipelines.ingest import parsing, raw_files, read_manifest
 from pipelines.reference import reference_frame
-from transforms.common import ParseResult
+from transforms.common import ParseResult, inflate_limits
 from transforms.normalize import canonicalize, in_window
 from transforms.pricing import default_overrides, load_overrides
 from transforms.schema import USAGE_SCHEMA
@@ -46,6 +47,53 @@ class LakeReport:
         return sum(self.rows_by_source.values())
 
 
+class ZoneChanged(ValueError):
+    """pipeline.timezone differs from the zone the lake was built in (DESIGN: fixed after the first build)."""
+
+
+def _zone_file(settings: Settings) -> Path:
+    return settings.lake / "_zone.json"
+
+
+def recorded_zone(settings: Settings) -> tuple[str | None, bool]:
+    """The reporting time zone the lake was built in (None before the first build), and whether a
+    rebuild into it was started and has not finished."""
+    path = _zone_file(settings)
+    if not path.exists():
+        return None, False
+    record = json.loads(path.read_text())
+    return str(record["timezone"]), bool(record.get("rebuilding", False))
+
+
+def record_zone(settings: Settings, *, rebuilding: bool = False) -> None:
+    """Record `pipeline.timezone` as the lake's zone (atomically); `rebuilding` while a rebuild runs."""
+    path = _zone_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    record: dict[str, object] = {"timezone": settings.timezone}
+    if rebuilding:
+        record["rebuilding"] = True
+    tmp.write_text(json.dumps(record, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def check_zone(settings: Settings, *, rebuild: bool = False) -> None:
+    """Refuse to build when the configured zone is not the lake's: a lake in two zones is wrong.
+
+    An unfinished rebuild is refused too. `rebuild` (a whole-lake rebuild was asked for) allows both.
+    """
+    zone, rebuilding = recorded_zone(settings)
+    if rebuild:
+        return
+    if zone is not None and zone != settings.timezone:
+        raise ZoneChanged(
+            f"pipeline.timezone is {settings.timezone} but the lake was built in {zone}; the zone is fixed after "
+            f"the first build: set it back, or rebuild the whole lake with `tokencomp run --rebuild`"
+        )
+    if rebuilding:
+        raise ZoneChanged(f"a rebuild of the lake into {zone} did not finish; rerun `tokencomp run --rebuild`")
+
+
 def usage_dir(settings: Settings) -> Path:
     """The canonical usage table's folder in the lake."""
     return settings.lake / "usage"
@@ -66,10 +114,11 @@ def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseR
     manifest = read_manifest(settings)
     overlapping = manifest.filter((pl.col("min_date") <= end) & (pl.col("max_date") >= start))
     results: dict[str, ParseResult] = {}
-    for source in settings.enabled_sources:
-        deliveries = overlapping.filter(pl.col("source") == source)
-        if source in PARSERS and deliveries.height:
-            results[source] = PARSERS[source](raw_files(settings, deliveries))
+    with inflate_limits(parsing(settings)):
+        for source in settings.enabled_sources:
+            deliveries = overlapping.filter(pl.col("source") == source)
+            if source in PARSERS and deliveries.height:
+                results[source] = PARSERS[source](raw_files(settings, deliveries))
     return results
 
 
@@ -82,6 +131,11 @@ def build_window(
     not the whole history. Every day is still built from all of its deliveries at once.
     `progress(days_done, days_total)` is called after each chunk.
     """
+    zone, rebuilding = recorded_zone(settings)
+    if not rebuilding:  # a rebuild records its new zone first; otherwise the zone must be the lake's
+        check_zone(settings)
+    if zone is None:
+        record_zone(settings)  # the first build fixes the zone (a lake from before the record adopts it)
     report = LakeReport(start, end)
     total = (end - start).days + 1
     chunk_start = start

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import os
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import polars as pl
@@ -66,13 +70,87 @@ class ParseResult:
         )
 
 
+@dataclass(frozen=True)
+class InflateLimits:
+    """Where compressed deliveries are inflated and how large an inflated file may grow.
+
+    `scratch_root` None means the system temp folder; `max_inflated_bytes` None means no cap.
+    """
+
+    scratch_root: Path | None = None
+    max_inflated_bytes: int | None = None
+
+
+_LIMITS: ContextVar[InflateLimits | None] = ContextVar("tokencomp_inflate_limits", default=None)
+# zstd inflates at most ~32,768:1, so 4 KiB of input never yields more than ~128 MiB at once
+_ZSTD_INPUT = 4096
+_BLOCK = 1 << 20
+
+
+@contextlib.contextmanager
+def inflate_limits(limits: InflateLimits) -> Iterator[None]:
+    """Inflate compressed deliveries under `limits` while the block runs (the pipeline sets its data dir's cap)."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def scratch_prefix() -> str:
+    """Prefix of a scratch folder; the process id lets a later start sweep the folders of dead processes."""
+    return f"inflate-{os.getpid()}-"
+
+
+def _gzip_blocks(src: BinaryIO) -> Iterator[bytes]:
+    with gzip.GzipFile(fileobj=src) as inflated:
+        while block := inflated.read(_BLOCK):
+            yield block
+
+
+def _zstd_blocks(src: BinaryIO) -> Iterator[bytes]:
+    """Every frame of a zstd stream, in bounded blocks; a truncated last frame is an error, not an end."""
+    dctx = zstandard.ZstdDecompressor()
+    frame, fed = dctx.decompressobj(), False
+    while chunk := src.read(_ZSTD_INPUT):
+        while chunk:
+            fed = True
+            if block := frame.decompress(chunk):
+                yield block
+            if not frame.eof:
+                break
+            chunk = frame.unused_data
+            frame, fed = dctx.decompressobj(), False
+    if fed and not frame.eof:
+        raise EOFError("compressed file ended before the end of its last frame")
+
+
+def _inflate(f: RawFile, suffix: str, target: Path, cap: int | None) -> None:
+    """Inflate one delivery to `target`, streamed; a corrupt or over-cap file raises `UnreadableFile`."""
+    kind = "gzip" if suffix == ".gz" else "zstd"
+    written = 0
+    with f.path.open("rb") as src, target.open("wb") as dst:
+        try:
+            for block in _gzip_blocks(src) if kind == "gzip" else _zstd_blocks(src):
+                written += len(block)
+                if cap is not None and written > cap:
+                    raise UnreadableFile(
+                        f.name, None, f"inflates to more than ingest.max_inflated_bytes ({cap:,} bytes)"
+                    )
+                dst.write(block)
+        except (gzip.BadGzipFile, EOFError, zlib.error, zstandard.ZstdError) as exc:
+            raise UnreadableFile(f.name, None, f"not a readable {kind} file ({exc})") from exc
+
+
 @contextlib.contextmanager
 def plain_text_paths(files: Sequence[RawFile]) -> Iterator[list[str]]:
     """Yield paths DuckDB's `read_text` can open: compressed raw files are inflated to a scratch dir.
 
     raw/ keeps the bytes exactly as delivered (gzip and zstd included), so decompression happens here,
-    one file at a time and streamed, never in memory as a whole.
+    one file at a time and streamed in bounded blocks, never in memory as a whole. A file that is not
+    valid gzip/zstd, or inflates past the cap of `inflate_limits`, raises `UnreadableFile`.
     """
+    limits = _LIMITS.get() or InflateLimits()
     scratch: Path | None = None
     out: list[str] = []
     try:
@@ -82,15 +160,11 @@ def plain_text_paths(files: Sequence[RawFile]) -> Iterator[list[str]]:
                 out.append(str(f.path))
                 continue
             if scratch is None:
-                scratch = Path(tempfile.mkdtemp(prefix="_tokencomp_inflate_"))
+                if limits.scratch_root is not None:
+                    limits.scratch_root.mkdir(parents=True, exist_ok=True)
+                scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix(), dir=limits.scratch_root))
             target = scratch / f"{f.sha256}{Path(f.path.stem).suffix}"
-            with f.path.open("rb") as src, target.open("wb") as dst:
-                if suffix == ".gz":
-                    with gzip.open(src) as inflated:
-                        shutil.copyfileobj(inflated, dst)
-                else:
-                    with zstandard.ZstdDecompressor().stream_reader(src) as inflated:
-                        shutil.copyfileobj(inflated, dst)
+            _inflate(f, suffix, target, limits.max_inflated_bytes)
             out.append(str(target))
         yield out
     finally:

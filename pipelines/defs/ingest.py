@@ -40,7 +40,7 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
         note = ", ".join(f"{n:,} {k}" for k, n in counts.items() if n) + (f"; {lines:,} lines loaded" if lines else "")
         report_progress(context.log, step, len(outcomes), len(outcomes), "files", note)
         for o in outcomes:
-            if o.status == "quarantined":
+            if o.status == "quarantined" or o.outside_partitions:
                 context.log.warning(o.line())
         return dg.MaterializeResult(
             metadata={
@@ -48,6 +48,7 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
                 "lines_parsed": sum(o.parsed for o in outcomes),
                 "lines_loaded": sum(o.loaded for o in outcomes),
                 "lines_rejected": sum(o.rejected for o in outcomes),
+                "rows_outside_partitions": sum(o.outside_partitions for o in outcomes),
             }
         )
 

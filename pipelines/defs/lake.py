@@ -8,7 +8,7 @@ import polars as pl
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.resources import TokencompResource
-from pipelines.lake import build_window, read_lake
+from pipelines.lake import ZoneChanged, build_window, read_lake
 from pipelines.progress import report_progress
 from transforms.fx import MissingFxRateError
 
@@ -50,6 +50,8 @@ def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) 
             end,
             lambda done, total: report_progress(context.log, "lake/usage", done, total, "days"),
         )
+    except ZoneChanged as exc:
+        raise dg.Failure(description=str(exc)) from exc
     except MissingFxRateError as exc:
         # Blocking (DESIGN: money with no FX rate): the chunk of days holding that line is not rewritten, and
         # nothing downstream runs or publishes (exit 3).

@@ -115,7 +115,7 @@ def test_an_unexpected_failure_still_ends_with_one_line(
     monkeypatch.setenv("DAGSTER_HOME", str(settings.data_dir.parent / ".dagster"))
     monkeypatch.delenv("TOKENCOMP_DEBUG", raising=False)
     settings.raw.mkdir(parents=True)
-    (settings.raw / "manifest.jsonl").write_text("this is not a manifest\n")
+    (settings.raw / "manifest.jsonl").write_text('{"seq": {"not": "a number"}}\n')  # JSON, but no manifest row
     assert main(["--data-dir", str(settings.data_dir), "status"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tokencomp: internal error: ") and err.count("\n") == 1

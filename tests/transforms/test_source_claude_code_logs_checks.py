@@ -58,7 +58,26 @@ REJECTED = [
     (_line(**{"message.usage.input_tokens": None}), "message.usage.input_tokens", "null"),
     (_line(**{"message.usage.input_tokens": "3"}), "message.usage.input_tokens", "not an integer"),
     (_line(**{"message.usage.input_tokens": 1.5}), "message.usage.input_tokens", "not an integer"),
-    (_line(**{"message.usage.input_tokens": 2**63}), "message.usage.input_tokens", "out of range"),
+    (_line(**{"message.usage.input_tokens": 2**63}), "message.usage.input_tokens", "out of range (over 10000000000)"),
+    # the documented maximum count per field (docs/ingest-limits.md)
+    (
+        _line(**{"message.usage.input_tokens": 10**10 + 1}),
+        "message.usage.input_tokens",
+        "out of range (over 10000000000)",
+    ),
+    (
+        _line(**{"message.usage.output_tokens": 2**63 - 1}),
+        "message.usage.output_tokens",
+        "out of range (over 10000000000)",
+    ),
+    # a year no later stage can hold, and Unix milliseconds where seconds are expected
+    (_line(timestamp="99999-03-02T10:00:00Z"), "timestamp", "out of range (1970 to 2099)"),
+    (
+        _line(timestamp=1772445600000),
+        "timestamp",
+        "out of range (1970 to 2099; Unix time in seconds, not milliseconds)",
+    ),
+    (_line(timestamp="1969-12-31T23:59:59Z"), "timestamp", "out of range (1970 to 2099)"),
     (_line(**{"message.usage.input_tokens": -1}), "message.usage.input_tokens", "negative"),
     (_line(**{"message.usage.output_tokens": {}}), "message.usage.output_tokens", "not an integer"),
     (_line(**{"message.usage.cache_read_input_tokens": -2}), "message.usage.cache_read_input_tokens", "negative"),

@@ -37,15 +37,26 @@ create or replace temp macro absent_reason(kind, optional) as
         else 'null'
     end;
 
+-- A count (tokens of each kind, requests) is an integer from 0 to max_count() = 10^10 per record and
+-- field; a larger one is rejected at its line. The maximum keeps every later sum and product inside its
+-- type (docs/ingest-limits.md): a record's five token kinds add up far inside BIGINT, and its list cost
+-- at the dearest catalog prices (o1-pro, $1,200 per million over the five kinds) is at most $1.2e7,
+-- whose square in 10^-12 dollar units (1.44e38) still fits the HUGEINT (1.7e38) that the attribution
+-- split of a shared route multiplies in (warehouse/sql/core/spend_computed.sql).
+create or replace temp macro max_count() as 10000000000::bigint;
+
 create or replace temp macro int_reason(kind, val, optional) as
     case
         when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
         when kind not in ('BIGINT', 'UBIGINT') then 'not an integer'
-        when try_cast(val as bigint) is null then 'out of range'
+        when try_cast(val as bigint) is null then 'out of range (over 10000000000)'
         when try_cast(val as bigint) < 0 then 'negative'
+        when try_cast(val as bigint) > max_count() then 'out of range (over 10000000000)'
     end;
 
-create or replace temp macro int_value_of(val) as coalesce(try_cast(val as bigint), 0);
+-- The value of a count that passed `int_reason`; 0 for anything else, so no expression overflows.
+create or replace temp macro int_value_of(val) as
+    coalesce(if(try_cast(val as bigint) between 0 and max_count(), try_cast(val as bigint), null), 0);
 
 -- A decimal is read through its text at DECIMAL(38,12); a number too large for it is 'out of range'.
 create or replace temp macro decimal_reason(kind, val, optional) as
@@ -76,17 +87,28 @@ create or replace temp macro string_reason(kind, val, optional) as
         when val = '' then 'empty'
     end;
 
--- A timestamp is an RFC 3339 / ISO-8601 string or Unix seconds; NULL when neither parses.
-create or replace temp macro timestamp_value_of(kind, val) as
+-- A timestamp is an RFC 3339 / ISO-8601 string or Unix seconds, from 1970-01-01 up to (excluding)
+-- 2100-01-01 UTC; NULL when neither parses or it is out of that range. A year like 99999, or Unix
+-- milliseconds read as seconds (year ~57000), would otherwise break every later stage.
+create or replace temp macro timestamp_parsed(kind, val) as
     case
         when kind in ('BIGINT', 'UBIGINT') then try(to_timestamp(try_cast(val as bigint)))
         when kind = 'VARCHAR' then try_cast(val as timestamptz)
     end;
 
+create or replace temp macro timestamp_in_range(ts) as
+    ts >= timestamptz '1970-01-01 00:00:00+00' and ts < timestamptz '2100-01-01 00:00:00+00';
+
+create or replace temp macro timestamp_value_of(kind, val) as
+    if(timestamp_in_range(timestamp_parsed(kind, val)), timestamp_parsed(kind, val), null);
+
 create or replace temp macro timestamp_reason(kind, val, optional) as
     case
         when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
-        when timestamp_value_of(kind, val) is null then 'not a timestamp'
+        when timestamp_parsed(kind, val) is null then 'not a timestamp'
+        when not timestamp_in_range(timestamp_parsed(kind, val)) and kind in ('BIGINT', 'UBIGINT')
+            then 'out of range (1970 to 2099; Unix time in seconds, not milliseconds)'
+        when not timestamp_in_range(timestamp_parsed(kind, val)) then 'out of range (1970 to 2099)'
     end;
 
 -- The same on a JSON value `j` and a JSON path `p`: each use looks the value up again.

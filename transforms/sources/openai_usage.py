@@ -32,6 +32,7 @@ create or replace temp table checked as
 with validated as (
     select
         delivery, ordinal, period_start, period_end, r,
+        -- counts out of range read as 0 (int_value), so this never overflows; they are rejected below
         int_value(r, '$.input_tokens')
             - int_value(r, '$.input_cached_tokens')
             - int_value(r, '$.input_cache_write_tokens') as uncached,
