@@ -23,10 +23,11 @@ from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
+from pipelines.terminal import plain, shown
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class CliError(Exception):
@@ -88,7 +89,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     for o in outcomes:
-        out.print(o.line(), markup=False)
+        out.print(plain(o.line()), markup=False)
     bad = [o for o in outcomes if o.status == "quarantined"]
     if bad:
         raise CliError(f"{len(bad)} of {len(outcomes)} file(s) quarantined; see {settings.quarantine}")
@@ -102,7 +103,7 @@ def cmd_reference_load(args: argparse.Namespace) -> int:
         rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
     except ReferenceError as exc:
         raise CliError(str(exc)) from exc
-    out.print(f"loaded {args.kind}: {rows} rows into {settings.reference}")
+    out.print(f"loaded {shown(args.kind)}: {rows} rows into {shown(settings.reference)}")
     return EXIT_OK
 
 
@@ -184,7 +185,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         truth = generate(
             settings.landing, engineers=args.engineers, days=args.days, end=end, seed=args.seed, progress=tick
         )
-    err.print(f"demo company written to {settings.landing} (ground truth: {truth.path})")
+    err.print(f"demo company written to {shown(settings.landing)} (ground truth: {shown(truth.path)})")
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
     landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
     code = _run(settings, args, start, end, landed_at)
@@ -214,7 +215,11 @@ def _print_summary(settings: Settings) -> None:
         table.add_column(col, justify="left" if col == "provider" else "right")
     for r in providers.iter_rows(named=True):
         table.add_row(
-            r["provider"], _usd(r["spend_usd"]), _usd(r["billed_usd"]), _usd(r["list_usd"]), _usd(r["unattributed_usd"])
+            shown(r["provider"]),
+            _usd(r["spend_usd"]),
+            _usd(r["billed_usd"]),
+            _usd(r["list_usd"]),
+            _usd(r["unattributed_usd"]),
         )
     out.print(table)
 
@@ -228,10 +233,10 @@ def _print_summary(settings: Settings) -> None:
         base = f"${r['band_base_p50']:,}" if r["band_base_p50"] is not None else "no band"
         share = f"{float(r['share_of_base']):.1%}" if r["share_of_base"] is not None else "-"
         table.add_row(
-            f"{r['name']} ({r['engineer_id']})",
-            r["team"],
-            r["level"],
-            r["location"],
+            shown(f"{r['name']} ({r['engineer_id']})"),
+            shown(r["team"]),
+            shown(r["level"]),
+            shown(r["location"]),
             _usd(r["spend_usd"]),
             _usd(r["annualized_usd"]),
             base,
@@ -241,7 +246,7 @@ def _print_summary(settings: Settings) -> None:
 
     a = query(wh, "attribution").row(0, named=True)
     out.print(_attribution_line(a))
-    out.print(f"Warehouse: {wh}  (open read-only: duckdb -readonly {wh})")
+    out.print(f"Warehouse: {shown(wh)}  (open read-only: duckdb -readonly {shown(wh)})")
 
 
 def _attribution_line(a: dict[str, object]) -> str:
@@ -267,7 +272,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         totals = close_month(settings, month)
     except MonthError as exc:
         raise CliError(str(exc)) from exc
-    spend = ", ".join(f"{r['provider']} {_usd(r['spend_usd'])}" for r in totals.iter_rows(named=True))
+    spend = ", ".join(f"{shown(r['provider'])} {_usd(r['spend_usd'])}" for r in totals.iter_rows(named=True))
     out.print(f"closed {month:%Y-%m}: {spend}. Later data for it is posted into the open month as corrections.")
     return EXIT_OK
 
@@ -293,9 +298,9 @@ def cmd_reprice(args: argparse.Namespace) -> int:
         for col in (*(["provider"] if key == "engineer_id" else []), title, "before", "after", "change"):
             table.add_column(col, justify="right" if col in {"before", "after", "change"} else "left")
         for r in frame.iter_rows(named=True):
-            label = r[key] or "(unattributed)"
+            label = shown(r[key]) if r[key] else "(unattributed)"
             cells = [label, _usd(r["before_usd"]), _usd(r["after_usd"]), _usd(r["change_usd"])]
-            table.add_row(*([r["provider"], *cells] if key == "engineer_id" else cells))
+            table.add_row(*([shown(r["provider"]), *cells] if key == "engineer_id" else cells))
         out.print(table)
     out.print(f"re-priced {diff.month:%Y-%m}: net change {_usd(diff.total_change)}")  # type: ignore[arg-type]
     return EXIT_OK
@@ -307,7 +312,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     manifest = read_manifest(settings)
-    table = Table(title=f"Sources ({settings.data_dir})")
+    table = Table(title=f"Sources ({shown(settings.data_dir)})")
     for col in ("source", "role", "files", "last landed", "data through", "lines rejected"):
         table.add_column(col, no_wrap=True)
     from transforms.sources import PARSERS
@@ -329,7 +334,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     out.print(table)
     qlog = settings.quarantine / "quarantine.jsonl"
     quarantined = sum(1 for _ in qlog.open()) if qlog.exists() else 0
-    out.print(f"Quarantined files: {quarantined}" + (f" (see {qlog})" if quarantined else ""))
+    out.print(f"Quarantined files: {quarantined}" + (f" (see {shown(qlog)})" if quarantined else ""))
     _print_runs()
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
@@ -348,13 +353,15 @@ def _print_warehouse_status(warehouse: Path) -> None:
         unpriced = query(warehouse, "unpriced")
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        out.print(f"Warehouse: unreadable or built by an older tokencomp ({first}); run `tokencomp run` to rebuild")
+        out.print(
+            f"Warehouse: unreadable or built by an older tokencomp ({shown(first)}); run `tokencomp run` to rebuild"
+        )
         return
     out.print(_attribution_line(attribution))
     if unpriced.height:
         out.print(
             "Unpriced models (flagged, not priced at $0): "
-            + ", ".join(f"{r['provider']}/{r['model']}" for r in unpriced.iter_rows(named=True))
+            + ", ".join(shown(f"{r['provider']}/{r['model']}") for r in unpriced.iter_rows(named=True))
         )
     else:
         out.print("Unpriced models: none")
@@ -377,7 +384,7 @@ def _print_runs() -> None:
             f"{run.tags.get('dagster/asset_partition_range_end', '')}"
         )
         reason = run_failure(instance, run.run_id) if run.status.value == "FAILURE" else ""
-        table.add_row(run.run_id[:8], run.job_name, run.status.value, window, reason)
+        table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
     out.print(table)
 
 
@@ -479,13 +486,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        err.print(f"tokencomp: {exc}", markup=False)
+        err.print(f"tokencomp: {plain(exc)}", markup=False)
         return exc.code
     except ConfigError as exc:
-        err.print(f"tokencomp: {exc}", markup=False)
+        err.print(f"tokencomp: {plain(exc)}", markup=False)
         return EXIT_INPUT
     except OSError as exc:
-        err.print(f"tokencomp: {exc}", markup=False)
+        err.print(f"tokencomp: {plain(exc)}", markup=False)
         return EXIT_IO
     except KeyboardInterrupt:
         err.print("tokencomp: interrupted")
@@ -495,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         err.print(
-            f"tokencomp: internal error: {type(exc).__name__}: {first} (TOKENCOMP_DEBUG=1 shows the traceback)",
+            f"tokencomp: internal error: {type(exc).__name__}: {plain(first)} (TOKENCOMP_DEBUG=1 shows the traceback)",
             markup=False,
         )
         return EXIT_IO
