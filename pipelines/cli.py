@@ -22,12 +22,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
+from pipelines.locks import data_dir_lock, lock_holder, private_files
 from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
 from pipelines.terminal import plain, shown
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+# Commands that write the data dir hold its lock (pipelines.locks): a second one waits, saying for whom.
+WRITERS = ("demo", "ingest", "run", "reference", "close", "reprice")
 
 
 class CliError(Exception):
@@ -123,7 +126,8 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
-    from pipelines.runner import run_nightly
+    from pipelines.instance import free_dead_runs
+    from pipelines.runner import dagster_instance, run_nightly
 
     if start < settings.first_partition_date:
         raise CliError(f"{start} is before the first partition date {settings.first_partition_date}")
@@ -134,6 +138,9 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             load_overrides(settings.price_overrides)  # a bad overrides file is bad input (exit 1), not an IO failure
         except (OSError, ValueError) as exc:
             raise CliError(str(exc)) from exc
+    instance = dagster_instance()
+    for freed in free_dead_runs(instance):
+        err.print(plain(freed.line()), markup=False)
     with err.status(f"running the nightly job for {start} … {end} through Dagster"):
         outcome = run_nightly(
             start,
@@ -141,6 +148,8 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             config_path=Path(args.config) if args.config else None,
             data_dir=settings.data_dir,
             landed_at=landed_at,
+            instance=instance,
+            say=lambda line: err.print(plain(line), markup=False),
         )
     if not outcome.success:
         raise CliError(
@@ -335,6 +344,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     qlog = settings.quarantine / "quarantine.jsonl"
     quarantined = sum(1 for _ in qlog.open()) if qlog.exists() else 0
     out.print(f"Quarantined files: {quarantined}" + (f" (see {shown(qlog)})" if quarantined else ""))
+    holder = lock_holder(settings.data_dir)
+    out.print(f"Data dir lock: {shown(holder.describe()) if holder else 'free'}")
     _print_runs()
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
@@ -368,9 +379,12 @@ def _print_warehouse_status(warehouse: Path) -> None:
 
 
 def _print_runs() -> None:
+    from pipelines.instance import free_dead_runs, freed_reason
     from pipelines.runner import dagster_instance, run_failure
 
     instance = dagster_instance()
+    for freed in free_dead_runs(instance):
+        out.print(shown(freed.line()))
     runs = instance.get_runs(limit=5)
     if not runs:
         out.print("Last runs: none")
@@ -383,7 +397,7 @@ def _print_runs() -> None:
             f"{run.tags.get('dagster/asset_partition_range_start', '')} … "
             f"{run.tags.get('dagster/asset_partition_range_end', '')}"
         )
-        reason = run_failure(instance, run.run_id) if run.status.value == "FAILURE" else ""
+        reason = freed_reason(run) or (run_failure(instance, run.run_id) if run.status.value == "FAILURE" else "")
         table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
     out.print(table)
 
@@ -397,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tokencomp",
         description="Per-engineer AI token spend next to salary bands: ingest provider exports, build the "
         "lake and the DuckDB warehouse, report.",
-        epilog="Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed.",
+        epilog="Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed, "
+        "130 interrupted.",
     )
     parser.add_argument("--config", help="config file (default: $TOKENCOMP_CONFIG or ./tokencomp.toml)")
     parser.add_argument("--data-dir", help="data folder (default: paths.data_dir from config, ./data)")
@@ -478,13 +493,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tokencomp` console script."""
+    private_files()  # the data dir holds names, emails and pay: everything we create is owner-only
     parser = build_parser()
     args = parser.parse_args(argv)
     for console in (out, err):
         if not console.is_terminal:  # logs and pipes: keep tables whole rather than 80 columns wide
             console.width = max(console.width, 160)
     try:
-        return int(args.func(args))
+        if args.command not in WRITERS:
+            return int(args.func(args))
+        with data_dir_lock(
+            _settings(args).data_dir, f"tokencomp {args.command}", on_wait=lambda m: err.print(plain(m), markup=False)
+        ):
+            return int(args.func(args))
     except CliError as exc:
         err.print(f"tokencomp: {plain(exc)}", markup=False)
         return exc.code
@@ -495,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"tokencomp: {plain(exc)}", markup=False)
         return EXIT_IO
     except KeyboardInterrupt:
-        err.print("tokencomp: interrupted")
+        err.print("tokencomp: interrupted; nothing was half-published (a warehouse is only ever replaced whole)")
         return 130
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("TOKENCOMP_DEBUG"):
