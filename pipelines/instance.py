@@ -29,6 +29,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
 
 PID_TAG = "tokencomp/pid"
 HOST_TAG = "tokencomp/host"
@@ -186,6 +187,22 @@ def freed_reason(run: dg.DagsterRun) -> str:
 
 # --- watching a run: pool waits and Ctrl-C ------------------------------------------------------------
 
+CLAIM_CHECK_MAX_SLEEP = 1.0
+
+
+def _interval_to_next_pending_claim_check(self: InstanceConcurrencyContext) -> float:
+    """Seconds until the next claim check is due, at most CLAIM_CHECK_MAX_SLEEP (so Ctrl-C stays prompt)."""
+    if not self._pending_claims:
+        return 0.0
+    now = time.time()
+    return max(0.0, min(CLAIM_CHECK_MAX_SLEEP, *(ready_at - now for ready_at in self._pending_timeouts.values())))
+
+
+# Dagster 1.13.27 returns min(0, …) here, so the in-process executor never sleeps while a step waits for a pool
+# slot and spins a whole core (dagster-io/dagster#20367 proposed the fix and was closed unmerged). The CLI's
+# runs wait with this corrected version; Dagster's own processes (dg dev, the daemon) are left as they are.
+InstanceConcurrencyContext.interval_to_next_pending_claim_check = _interval_to_next_pending_claim_check  # type: ignore[method-assign]
+
 
 def _raise_in_main_thread(exc: type[BaseException]) -> None:
     """Raise `exc` in the main thread at its next Python instruction (it is spinning in Dagster's wait loop)."""
@@ -203,7 +220,7 @@ class RunWatch:
 
 @contextmanager
 def watch_run(
-    instance: dg.DagsterInstance, run_id: str, say: Callable[[str], None], poll_seconds: float = 0.5
+    instance: dg.DagsterInstance, run_id: str, say: Callable[[str], None], poll_seconds: float = 1.0
 ) -> Iterator[RunWatch]:
     """Watch run `run_id` while it executes in this process.
 

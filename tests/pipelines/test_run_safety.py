@@ -3,7 +3,6 @@ runs share one Dagster instance, two runs on one data dir take turns. Real subpr
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -18,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.locks import data_dir_lock
+from pipelines.cli import main
 from tests.conftest import SAMPLES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,6 +138,7 @@ def test_a_run_waiting_for_the_slot_says_so_and_ctrl_c_stops_it_with_exit_130(
     assert not (tmp_path / "data" / "warehouse.duckdb").exists()
 
 
+@pytest.mark.slow
 def test_a_waiting_run_takes_the_slot_when_its_holder_dies(
     tmp_path: Path, home: Path, holder: subprocess.Popen[bytes]
 ) -> None:
@@ -199,15 +199,23 @@ def test_ctrl_c_during_a_run_exits_130_with_one_line_and_publishes_nothing(tmp_p
         assert inst.get_runs(limit=1)[0].status == dg.DagsterRunStatus.FAILURE
 
 
+# A first run, cut to what touches the instance: open it (pipelines.runner.dagster_instance) and record a run
+# that claims the duckdb_warehouse pool, as the nightly job does.
 _FIRST_RUN = """
 import sys, time
-from datetime import date
 from pathlib import Path
-from pipelines.runner import dagster_instance, run_nightly
+import dagster as dg
+from pipelines.runner import dagster_instance
+
+@dg.asset(key=["warehouse", "duckdb"], pool="duckdb_warehouse")
+def build() -> None:
+    pass
+
+job = dg.Definitions(assets=[build], jobs=[dg.define_asset_job("nightly")]).resolve_job_def("nightly")
+Path(sys.argv[2]).touch()
 while not Path(sys.argv[1]).exists():
     time.sleep(0.001)
-outcome = run_nightly(date(2025, 8, 1), date(2025, 8, 1), data_dir=Path(sys.argv[2]), instance=dagster_instance())
-sys.exit(0 if outcome.success else 1)
+sys.exit(0 if job.execute_in_process(instance=dagster_instance()).success else 1)
 """
 
 
@@ -215,15 +223,16 @@ def test_first_runs_at_once_on_a_fresh_dagster_home_initialise_it_once(tmp_path:
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _FIRST_RUN, str(go), str(tmp_path / f"data{i}")],
+            [sys.executable, "-c", _FIRST_RUN, str(go), str(tmp_path / f"ready{i}")],
             cwd=tmp_path,
             env=_env(home),
             stderr=subprocess.PIPE,
             text=True,
         )
-        for i in range(3)
+        for i in range(4)
     ]
-    time.sleep(4)  # let all three import, so they open the instance within milliseconds of each other
+    # all four imported and waiting: released together, they open the instance within milliseconds of each other
+    _wait_for("the runs to be ready", lambda: all((tmp_path / f"ready{i}").exists() for i in range(4)), TIMEOUT)
     go.touch()
     for p in procs:
         _, err = p.communicate(timeout=TIMEOUT)
@@ -233,20 +242,21 @@ def test_first_runs_at_once_on_a_fresh_dagster_home_initialise_it_once(tmp_path:
         with sqlite3.connect(path) as con:
             assert len(con.execute("select version_num from alembic_version").fetchall()) == 1, db
     with _instance(home) as inst:
-        assert len(inst.get_runs()) == 3
+        assert len(inst.get_runs()) == 4
 
 
 def test_two_runs_on_one_data_dir_take_turns_and_both_succeed(tmp_path: Path, home: Path) -> None:
     from pipelines.config import load_settings
-    from pipelines.demo import generate
     from pipelines.ingest import read_manifest
 
     settings = load_settings(data_dir=tmp_path / "data")
-    generate(settings.landing, engineers=6, days=2, end=__import__("datetime").date(2025, 3, 10), seed=3)
-    landed = sorted(p for p in settings.landing.rglob("*") if p.is_file() and "landing/" in str(p))
+    for name in sorted(p.name for p in SAMPLES.glob("*.json")):
+        source = next(s for s in ("anthropic_usage", "anthropic_cost", "openai_usage", "openai_costs") if s in name)
+        (settings.landing / source).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SAMPLES / name, settings.landing / source / name)
     runs = [
         subprocess.Popen(
-            _cli("--data-dir", "data", "run", "--from", "2025-03-09", "--to", "2025-03-10"),
+            _cli("--data-dir", "data", "run", "--date", DAY),
             cwd=tmp_path,
             env=_env(home),
             stderr=subprocess.PIPE,
@@ -259,17 +269,33 @@ def test_two_runs_on_one_data_dir_take_turns_and_both_succeed(tmp_path: Path, ho
     waited = [e for e in errs if "tokencomp run: waiting for the data dir, held by pid " in e]
     assert len(waited) == 1 and "(tokencomp run, since " in waited[0]
     manifest = read_manifest(settings)
-    assert manifest.height == manifest.select("sha256", "owner").unique().height  # every delivery landed once
-    assert manifest.height > 0 and len(landed) > 0
+    assert manifest.height == len(set(manifest["sha256"])) == len(list(SAMPLES.glob("*.json")))  # each landed once
+    assert not [p for p in settings.landing.rglob("*") if p.is_file()]
 
 
-def test_status_shows_who_holds_the_data_dir(tmp_path: Path, home: Path) -> None:
-    with data_dir_lock(tmp_path / "data", "tokencomp reprice"):
-        status = subprocess.run(
-            _cli("--data-dir", "data", "status"), cwd=tmp_path, env=_env(home), capture_output=True, text=True
-        )
-    assert status.returncode == 0, status.stderr
-    line = next(x for x in status.stdout.splitlines() if x.startswith("Data dir lock:"))
-    assert line.startswith(f"Data dir lock: pid {os.getpid()} on {socket.gethostname()} (tokencomp reprice, since ")
-    held = json.loads((tmp_path / "data" / ".tokencomp.lock").read_text() or "{}")
-    assert held == {}  # released: the file no longer names a holder
+_HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from pipelines.locks import data_dir_lock
+with data_dir_lock(Path(sys.argv[1]), "tokencomp reprice"):
+    Path(sys.argv[2]).touch()
+    while Path(sys.argv[2]).exists():
+        time.sleep(0.02)
+"""
+
+
+def test_status_shows_who_holds_the_data_dir(tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    held = tmp_path / "held"
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(tmp_path / "data"), str(held)], env=_env(home))
+    try:
+        _wait_for("the lock to be taken", held.exists)
+        assert main(["--data-dir", str(tmp_path / "data"), "status"]) == 0
+        held.unlink()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Data dir lock:"))
+    assert line.startswith(f"Data dir lock: pid {proc.pid} on {socket.gethostname()} (tokencomp reprice, since ")
+    assert main(["--data-dir", str(tmp_path / "data"), "status"]) == 0
+    assert "Data dir lock: free" in capsys.readouterr().out.splitlines()
+    assert (tmp_path / "data" / ".tokencomp.lock").read_text() == ""  # released: it no longer names a holder
