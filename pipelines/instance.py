@@ -69,7 +69,8 @@ def open_instance() -> dg.DagsterInstance:
             # touch every storage while still holding the lock, so each SQLite file is created exactly once
             instance.get_runs(limit=1)
             instance.event_log_storage.get_concurrency_keys()
-            instance.schedule_storage.all_instigator_state() if instance.schedule_storage else None
+            if instance.schedule_storage is not None:
+                instance.schedule_storage.all_instigator_state()
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return instance

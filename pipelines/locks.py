@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 LOCK_NAME = ".tokencomp.lock"
 PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the data dir holds names, emails and pay
@@ -52,10 +53,10 @@ class Holder:
         return f"pid {self.pid} on {self.host} ({self.command}, since {self.since})"
 
 
-def _read_holder(fh: object) -> Holder | None:
+def _read_holder(fh: TextIO) -> Holder | None:
     try:
-        fh.seek(0)  # type: ignore[attr-defined]
-        data = json.loads(fh.read() or "null")  # type: ignore[attr-defined]
+        fh.seek(0)
+        data = json.loads(fh.read() or "null")
         return Holder(int(data["pid"]), str(data["host"]), str(data["command"]), str(data["since"]))
     except (ValueError, TypeError, KeyError):
         return None
@@ -115,11 +116,11 @@ def data_dir_lock(data_dir: Path, command: str, on_wait: Callable[[str], None] |
         fh.close()
 
 
-def _acquire(fh: object, command: str, on_wait: Callable[[str], None] | None) -> None:
+def _acquire(fh: TextIO, command: str, on_wait: Callable[[str], None] | None) -> None:
     told_at: float | None = None
     while True:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
             pass

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -49,6 +51,7 @@ def test_after_a_demo_and_a_quarantine_no_data_file_or_folder_is_group_or_world_
     assert len(_exposed(tmp_path / ".dagster")) == 0  # run logs name files and engineers too
 
 
+@pytest.mark.slow
 def test_a_data_dir_made_world_readable_by_an_older_version_is_tightened(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
