@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from genai_prices import Usage, calc_price
 
-from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, DemoTruth, generate
+from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, SOURCE_WRITERS, DemoTruth, generate
 
 END = date(2026, 3, 31)
 SMALL = {"engineers": 20, "days": 10, "end": END, "seed": 7}
@@ -455,7 +455,8 @@ def test_tokenmaxxers_at_a_larger_company(tmp_path: Path) -> None:
         progress=lambda stage, done, total: stages.append(stage),
     )
     _assert_tokenmaxxers(truth)
-    assert {"usage", "claude_code_logs", "anthropic_exports", "openai_exports", "truth"} <= set(stages)
+    # the simulation reports "usage" and "claude_code_logs"; each page writer reports under its source id
+    assert {"roster", "usage", "claude_code_logs", *SOURCE_WRITERS, "truth"} <= set(stages)
     assert 6 <= len(truth.data["non_spenders"]) <= 15
 
 

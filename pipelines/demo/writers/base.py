@@ -1,0 +1,45 @@
+"""What a demo writer receives and returns.
+
+A source writer turns the finished simulation (`World`) into that source's files in its real format and,
+for a provider's billed source, returns the bill it wrote (`Billed`), which the ground truth reports.
+Writers never draw random numbers: the simulation has drawn everything, so writers can run in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pipelines.demo.landing import Landing, ProgressFn
+from pipelines.demo.org import Company
+from pipelines.demo.prices import PriceBook
+from pipelines.demo.usage import Usage
+from pipelines.demo.writers.claude_code_logs import SessionFiles
+
+
+@dataclass(frozen=True)
+class World:
+    """The simulated company and everything it used: what every writer reads."""
+
+    company: Company
+    prices: PriceBook
+    usage: Usage
+    sessions: SessionFiles
+
+
+@dataclass(frozen=True)
+class Billed:
+    """A provider's bill as its cost export states it: list and billed USD, and billed USD per day."""
+
+    provider: str
+    list_usd: Decimal
+    billed_usd: Decimal
+    by_day: dict[str, str]  # ISO day -> billed USD text
+
+
+SourceWriter = Callable[[World, Landing, ProgressFn | None], Billed | None]
+"""Writes one source's files; a billed (cost) source returns its `Billed`."""
+
+ReferenceWriter = Callable[[Company, Landing], None]
+"""Writes one reference kind's file (roster, aliases, …) from the company."""
