@@ -8,7 +8,7 @@ import json
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, SOURCE_WRITERS, DemoTruth, generate
+from pipelines.demo.prices import PriceBook
 
 END = date(2026, 3, 31)
 SMALL = {"engineers": 20, "days": 10, "end": END, "seed": 7}
@@ -227,6 +228,41 @@ def test_openai_input_tokens_include_cached_and_cache_write(demo: DemoTruth) -> 
         assert r["input_tokens"] == parts
         assert r["object"] == "organization.usage.completions.result"
         assert r["model"] in OPENAI_MODELS
+
+
+def _genai_per_mtok(provider: str, model: str, day: date, cw: str) -> tuple[Decimal, ...]:
+    """Per-MTok prices by genai-prices' own calculator: a 100k-token probe per kind, 300k for the 200k+ tier."""
+    n = 300_000 if cw == "200k-1M" else 100_000
+    when = datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    def total(**tokens: int) -> Decimal:
+        return Decimal(
+            calc_price(Usage(**tokens), model, provider_id=provider, genai_request_timestamp=when).total_price
+        )
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        plain = total(input_tokens=n)
+        probes = [plain, total(input_tokens=n, cache_read_tokens=n)]
+        if provider == "anthropic":
+            probes.append(total(input_tokens=n, cache_write_tokens=n, cache_write_5m_tokens=n))
+            probes.append(total(input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n))
+        probes.append(total(input_tokens=n, output_tokens=n) - plain)
+        return tuple((p * 1_000_000 / n).normalize() for p in probes)
+
+
+@pytest.mark.parametrize("day", [date(2024, 1, 1), date(2025, 3, 10), date(2025, 10, 15), END, date(2027, 6, 30)])
+def test_the_demo_prices_from_the_project_price_table_equal_genai_prices_own_calculation(day: date) -> None:
+    # The demo reads transforms.pricing's table; genai-prices' calculator is the outside route it must match,
+    # exponent and all (the pre-split demo priced through the calculator, and its bytes depend on both).
+    book = PriceBook()
+    for model in ANTHROPIC_MODELS:
+        for cw in ("0-200k", "200k-1M"):
+            got, expected = book.anthropic(model, day, cw), _genai_per_mtok("anthropic", model, day, cw)
+            assert [p.as_tuple() for p in got] == [p.as_tuple() for p in expected], (model, cw)
+    for model in OPENAI_MODELS:
+        got, expected = book.openai(model, day), _genai_per_mtok("openai", model, day, "0-200k")
+        assert [p.as_tuple() for p in got] == [p.as_tuple() for p in expected], model
 
 
 def test_every_model_resolves_in_genai_prices() -> None:
