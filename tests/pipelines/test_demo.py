@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from genai_prices import Usage, calc_price
 
-from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, SOURCE_WRITERS, DemoTruth, generate
+from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, REFERENCE_WRITERS, SOURCE_WRITERS, DemoTruth, generate
 from pipelines.demo.prices import PriceBook
+from transforms.sources import PARSERS
 
 END = date(2026, 3, 31)
 SMALL = {"engineers": 20, "days": 10, "end": END, "seed": 7}
@@ -149,6 +150,42 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(
     assert demo.data == again.data
     other = generate(tmp_path_factory.mktemp("demo_c") / "landing", **{**SMALL, "seed": 8})
     assert _digests(demo.out_dir.parent) != _digests(other.out_dir.parent)
+
+
+def _aggregate(root: Path) -> tuple[int, str]:
+    """(file count, sha256 over every file's relative path and sha256, in path order) of a demo's output."""
+    lines = "".join(f"{rel}\0{digest}\n" for rel, digest in _digests(root).items())
+    return len(_digests(root)), hashlib.sha256(lines.encode()).hexdigest()
+
+
+# Recorded from the single-module generator (pipelines/demo.py at 360a1d2) BEFORE it was split into the
+# pipelines/demo/ package: the split must not move a byte. A genai-prices upgrade that changes a price of
+# the demo's models changes these digests on purpose; any other change to them is a regression.
+PRE_SPLIT_DIGESTS = [
+    (SMALL, 78, "6b25aa0a8bd28f97627d8257fec065671de8daf0374b546731e4e04e8e1b5b9e"),
+    (
+        {"engineers": 30, "days": 10, "end": date(2025, 3, 10), "seed": 42},
+        84,
+        "3ec3abd84fa50103a07ed5e75d64f68050bf598bacea453867f1f1b8d0efdcee",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "n_files", "digest"), PRE_SPLIT_DIGESTS, ids=["20x10-seed7", "30x10-seed42"])
+def test_output_is_byte_identical_to_the_generator_before_the_split(
+    config: dict[str, Any], n_files: int, digest: str, tmp_path: Path
+) -> None:
+    generate(tmp_path / "landing", **config)
+    assert _aggregate(tmp_path) == (n_files, digest)
+
+
+def test_every_parsed_source_has_exactly_one_demo_writer(demo: DemoTruth) -> None:
+    # the writer mapping is keyed by source id; the project's list of sources is the parsers' today
+    assert sorted(SOURCE_WRITERS) == sorted(PARSERS)
+    assert sorted(REFERENCE_WRITERS) == ["aliases", "roster", "route_members", "salaries", "scopes"]
+    landing = demo.out_dir
+    assert sorted(p.name for p in landing.iterdir()) == sorted([*SOURCE_WRITERS, *REFERENCE_WRITERS])
+    assert set(demo.data["counts"]["rows"]) == {*SOURCE_WRITERS, *REFERENCE_WRITERS}
 
 
 def test_truth_file_sits_beside_landing_and_matches_the_returned_data(demo: DemoTruth) -> None:
