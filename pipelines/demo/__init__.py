@@ -40,7 +40,7 @@ from pipelines.demo.org import Window, build_company
 from pipelines.demo.prices import PriceBook
 from pipelines.demo.simulation import Simulation, simulate_api
 from pipelines.demo.truth import DemoTruth, build_truth
-from pipelines.demo.writers import REFERENCE_WRITERS, SOURCE_WRITERS, Billed, World
+from pipelines.demo.writers import REFERENCE_WRITERS, SOURCE_WRITERS, World, write_sources
 from pipelines.demo.writers.claude_code_logs import SessionFiles
 
 __all__ = [
@@ -106,11 +106,7 @@ def generate(
     ClaudeCode(sim, sessions).simulate(progress)
 
     world = World(company=org, prices=sim.prices, usage=sim.usage, sessions=sessions)
-    bills: dict[str, Billed] = {}
-    for write_source in SOURCE_WRITERS.values():
-        billed = write_source(world, landing, progress)
-        if billed is not None:
-            bills[billed.provider] = billed
+    bills = write_sources(world, landing, progress)
     data = build_truth(world, landing, bills, seed)
     truth_path = out_dir.parent / "demo" / "truth.json"
     write_text(truth_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

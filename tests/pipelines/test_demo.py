@@ -518,18 +518,22 @@ def test_tokenmaxxers_are_exactly_those_over_their_band_base(demo: DemoTruth) ->
 
 
 def test_tokenmaxxers_at_a_larger_company(tmp_path: Path) -> None:
-    stages: list[str] = []
+    events: list[tuple[str, int, int]] = []
     truth = generate(
         tmp_path / "landing",
         engineers=60,
         days=30,
         end=END,
         seed=11,
-        progress=lambda stage, done, total: stages.append(stage),
+        progress=lambda stage, done, total: events.append((stage, done, total)),
     )
     _assert_tokenmaxxers(truth)
-    # the simulation reports "usage" and "claude_code_logs"; each page writer reports under its source id
-    assert {"roster", "usage", "claude_code_logs", *SOURCE_WRITERS, "truth"} <= set(stages)
+    stages = [e[0] for e in events]
+    # the CLI prints one line per stage, when done == total: each stage runs once, in this order
+    runs = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
+    assert runs == ["roster", "usage", "claude_code_logs", "anthropic_exports", "openai_exports", "truth"]
+    for stage in ("anthropic_exports", "openai_exports"):  # 30 days = 5 pages, each reported once
+        assert [e[1:] for e in events if e[0] == stage] == [(p, 5) for p in range(1, 6)]
     assert 6 <= len(truth.data["non_spenders"]) <= 15
 
 

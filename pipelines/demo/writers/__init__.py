@@ -8,6 +8,7 @@ prices, invoices or FX rates: its sources bill tokens in USD only.
 
 from __future__ import annotations
 
+from pipelines.demo.landing import Landing, ProgressFn
 from pipelines.demo.writers import (
     aliases,
     anthropic_cost,
@@ -20,14 +21,14 @@ from pipelines.demo.writers import (
     salaries,
     scopes,
 )
-from pipelines.demo.writers.base import Billed, ReferenceWriter, SourceWriter, World
+from pipelines.demo.writers.base import Billed, PageProgress, ReferenceWriter, SourceWriter, World
 
 SOURCE_WRITERS: dict[str, SourceWriter] = {
-    anthropic_usage.SOURCE: anthropic_usage.write,
-    anthropic_cost.SOURCE: anthropic_cost.write,
-    openai_usage.SOURCE: openai_usage.write,
-    openai_costs.SOURCE: openai_costs.write,
-    claude_code_logs.SOURCE: claude_code_logs.write,
+    anthropic_usage.SOURCE: SourceWriter(anthropic_usage.write, stage="anthropic_exports"),
+    anthropic_cost.SOURCE: SourceWriter(anthropic_cost.write, stage="anthropic_exports"),
+    openai_usage.SOURCE: SourceWriter(openai_usage.write, stage="openai_exports"),
+    openai_costs.SOURCE: SourceWriter(openai_costs.write, stage="openai_exports"),
+    claude_code_logs.SOURCE: SourceWriter(claude_code_logs.write),
 }
 
 REFERENCE_WRITERS: dict[str, ReferenceWriter] = {
@@ -38,4 +39,46 @@ REFERENCE_WRITERS: dict[str, ReferenceWriter] = {
     salaries.KIND: salaries.write,
 }
 
-__all__ = ["REFERENCE_WRITERS", "SOURCE_WRITERS", "Billed", "ReferenceWriter", "SourceWriter", "World"]
+
+def write_sources(world: World, landing: Landing, progress: ProgressFn | None = None) -> dict[str, Billed]:
+    """Run every source writer; return the bills the billed sources wrote, keyed by provider.
+
+    Progress: page p of a stage is reported once every writer of that stage has written it, so each
+    stage reports its pages once (writers of one stage page the same window, so their totals agree).
+    """
+    members: dict[str, list[str]] = {}
+    for source, writer in SOURCE_WRITERS.items():
+        if writer.stage is not None:
+            members.setdefault(writer.stage, []).append(source)
+    written = dict.fromkeys(SOURCE_WRITERS, 0)
+    reported = dict.fromkeys(members, 0)
+
+    def pages(source: str, stage: str) -> PageProgress:
+        def tick(done: int, total: int) -> None:
+            written[source] = done
+            low = min(written[s] for s in members[stage])
+            if low > reported[stage]:
+                reported[stage] = low
+                if progress is not None:
+                    progress(stage, low, total)
+
+        return tick
+
+    bills: dict[str, Billed] = {}
+    for source, writer in SOURCE_WRITERS.items():
+        billed = writer.write(world, landing, None if writer.stage is None else pages(source, writer.stage))
+        if billed is not None:
+            bills[billed.provider] = billed
+    return bills
+
+
+__all__ = [
+    "REFERENCE_WRITERS",
+    "SOURCE_WRITERS",
+    "Billed",
+    "PageProgress",
+    "ReferenceWriter",
+    "SourceWriter",
+    "World",
+    "write_sources",
+]

@@ -18,16 +18,16 @@ from pipelines.demo.company import (
     CW_LONG,
 )
 from pipelines.demo.formats import chunks, dec_text, rfc3339
-from pipelines.demo.landing import Landing, ProgressFn
+from pipelines.demo.landing import Landing
 from pipelines.demo.prices import list_cost
 from pipelines.demo.usage import daily_rows
-from pipelines.demo.writers.base import Billed, World
+from pipelines.demo.writers.base import Billed, PageProgress, World
 from pipelines.demo.writers.pages import PAGE_LIMIT, anthropic_cursor
 
 SOURCE = "anthropic_cost"
 
 
-def write(world: World, landing: Landing, progress: ProgressFn | None = None) -> Billed:
+def write(world: World, landing: Landing, progress: PageProgress | None = None) -> Billed:
     """One `cost_report_NNNN.json` page per seven days; returns Anthropic's list and billed totals."""
     days = world.company.window.days
     by_day = daily_rows(world.usage.anth, days)
@@ -85,7 +85,7 @@ def write(world: World, landing: Landing, progress: ProgressFn | None = None) ->
         cursor = None if last else anthropic_cursor(page_days[ci + 1][0])
         pages.append({"data": buckets, "has_more": not last, "next_page": cursor})
         if progress is not None:
-            progress(SOURCE, ci + 1, len(page_days))
+            progress(ci + 1, len(page_days))
     landing.pages(SOURCE, "cost_report", pages)
     landing.rows[SOURCE] = n_cost
     return Billed(provider="anthropic", list_usd=list_total, billed_usd=billed_total, by_day=billed_by_day)

@@ -6,15 +6,15 @@ from datetime import timedelta
 from typing import Any
 
 from pipelines.demo.formats import chunks, rfc3339
-from pipelines.demo.landing import Landing, ProgressFn
+from pipelines.demo.landing import Landing
 from pipelines.demo.usage import daily_rows
-from pipelines.demo.writers.base import World
+from pipelines.demo.writers.base import PageProgress, World
 from pipelines.demo.writers.pages import PAGE_LIMIT, anthropic_cursor
 
 SOURCE = "anthropic_usage"
 
 
-def write(world: World, landing: Landing, progress: ProgressFn | None = None) -> None:
+def write(world: World, landing: Landing, progress: PageProgress | None = None) -> None:
     """One `usage_report_messages_NNNN.json` page per seven days of Anthropic usage."""
     days = world.company.window.days
     by_day = daily_rows(world.usage.anth, days)
@@ -51,6 +51,6 @@ def write(world: World, landing: Landing, progress: ProgressFn | None = None) ->
         cursor = None if last else anthropic_cursor(page_days[ci + 1][0])
         pages.append({"data": buckets, "has_more": not last, "next_page": cursor})
         if progress is not None:
-            progress(SOURCE, ci + 1, len(page_days))
+            progress(ci + 1, len(page_days))
     landing.pages(SOURCE, "usage_report_messages", pages)
     landing.rows[SOURCE] = n_rows

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pipelines.demo.landing import Landing, ProgressFn
+from pipelines.demo.landing import Landing
 from pipelines.demo.org import Company
 from pipelines.demo.prices import PriceBook
 from pipelines.demo.usage import Usage
@@ -38,8 +38,22 @@ class Billed:
     by_day: dict[str, str]  # ISO day -> billed USD text
 
 
-SourceWriter = Callable[[World, Landing, ProgressFn | None], Billed | None]
-"""Writes one source's files; a billed (cost) source returns its `Billed`."""
+PageProgress = Callable[[int, int], None]
+"""A page writer's progress: (pages written, pages in all)."""
+
+
+@dataclass(frozen=True)
+class SourceWriter:
+    """How the demo lands one source: `write` its files (a billed source returns its `Billed`).
+
+    `stage` is the progress stage its pages count toward (`tokencomp demo` prints one line per stage):
+    the writers of one provider's API exports share one, and a page of days is done when all have written
+    it. None: the writer reports no pages (Claude Code logs stream out during the simulation).
+    """
+
+    write: Callable[[World, Landing, PageProgress | None], Billed | None]
+    stage: str | None = None
+
 
 ReferenceWriter = Callable[[Company, Landing], None]
 """Writes one reference kind's file (roster, aliases, …) from the company."""

@@ -13,10 +13,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pipelines.demo.formats import dumps, timestamp
-from pipelines.demo.landing import Landing, ProgressFn, write_text
+from pipelines.demo.landing import Landing, write_text
 
 if TYPE_CHECKING:
-    from pipelines.demo.writers.base import World
+    from pipelines.demo.writers.base import PageProgress, World
 
 SOURCE = "claude_code_logs"
 
@@ -154,6 +154,6 @@ class SessionFiles:
         self.malformed.append({"file": self._first, "line": 2})
 
 
-def write(world: World, landing: Landing, progress: ProgressFn | None = None) -> None:
+def write(world: World, landing: Landing, progress: PageProgress | None = None) -> None:
     """Close the session files the simulation wrote (they stream out while engineers work)."""
     world.sessions.close()

@@ -12,17 +12,17 @@ from typing import Any
 
 from pipelines.demo.company import OPENAI_KEEP, OPENAI_LINE_SUFFIX
 from pipelines.demo.formats import DEC_MARK, chunks, dec_text, unix
-from pipelines.demo.landing import Landing, ProgressFn
+from pipelines.demo.landing import Landing
 from pipelines.demo.prices import list_cost
 from pipelines.demo.usage import daily_rows
-from pipelines.demo.writers.base import Billed, World
+from pipelines.demo.writers.base import Billed, PageProgress, World
 from pipelines.demo.writers.pages import PAGE_LIMIT, openai_cursor
 
 SOURCE = "openai_costs"
 _TEN_DP = Decimal("1e-10")
 
 
-def write(world: World, landing: Landing, progress: ProgressFn | None = None) -> Billed:
+def write(world: World, landing: Landing, progress: PageProgress | None = None) -> Billed:
     """One `costs_NNNN.json` page per seven days; returns OpenAI's list and billed totals."""
     days = world.company.window.days
     by_day = daily_rows(world.usage.oai, days)
@@ -77,7 +77,7 @@ def write(world: World, landing: Landing, progress: ProgressFn | None = None) ->
         cursor = None if last else openai_cursor(page_days[ci + 1][0], 2)
         pages.append({"object": "page", "data": buckets, "has_more": not last, "next_page": cursor})
         if progress is not None:
-            progress(SOURCE, ci + 1, len(page_days))
+            progress(ci + 1, len(page_days))
     landing.pages(SOURCE, "costs", pages)
     landing.rows[SOURCE] = n_cost
     return Billed(provider="openai", list_usd=list_total, billed_usd=billed_total, by_day=billed_by_day)

@@ -9,15 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 from pipelines.demo.formats import chunks, unix
-from pipelines.demo.landing import Landing, ProgressFn
+from pipelines.demo.landing import Landing
 from pipelines.demo.usage import daily_rows
-from pipelines.demo.writers.base import World
+from pipelines.demo.writers.base import PageProgress, World
 from pipelines.demo.writers.pages import PAGE_LIMIT, openai_cursor
 
 SOURCE = "openai_usage"
 
 
-def write(world: World, landing: Landing, progress: ProgressFn | None = None) -> None:
+def write(world: World, landing: Landing, progress: PageProgress | None = None) -> None:
     """One `usage_completions_NNNN.json` page per seven days of OpenAI usage."""
     days = world.company.window.days
     by_day = daily_rows(world.usage.oai, days)
@@ -61,6 +61,6 @@ def write(world: World, landing: Landing, progress: ProgressFn | None = None) ->
         cursor = None if last else openai_cursor(page_days[ci + 1][0], 1)
         pages.append({"object": "page", "data": buckets, "has_more": not last, "next_page": cursor})
         if progress is not None:
-            progress(SOURCE, ci + 1, len(page_days))
+            progress(ci + 1, len(page_days))
     landing.pages(SOURCE, "usage_completions", pages)
     landing.rows[SOURCE] = n_rows
