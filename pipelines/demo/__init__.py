@@ -99,7 +99,7 @@ def generate(
         write_reference(org, landing)
     tick("roster", 1, 1)
 
-    # The simulation draws every random number, in this order; the writers below draw none.
+    # The organisation above and the simulation here draw every random number, in this order; writers draw none.
     sim = Simulation(rng, ids, org, PriceBook())
     sessions = SessionFiles(landing)
     simulate_api(sim, progress)

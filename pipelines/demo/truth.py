@@ -67,7 +67,7 @@ def shared_list(world: World) -> dict[str, dict[str, str]]:
 
 
 def build_truth(world: World, landing: Landing, bills: dict[str, Billed], seed: int) -> dict[str, Any]:
-    """The content of `truth.json`: `bills` are the cost writers' totals, keyed by provider."""
+    """The content of `truth.json`: `bills` are the cost writers' totals, keyed by provider in writer order."""
     company = world.company
     window = company.window
     eng_list = engineer_list(world)
@@ -94,7 +94,6 @@ def build_truth(world: World, landing: Landing, bills: dict[str, Billed], seed: 
             over_base.append(e.eid)
     unknown = [*company.anth_unknown, *company.oai_unknown]
     shared = list(company.shared)
-    anth, oai = bills["anthropic"], bills["openai"]
     return {
         "seed": seed,
         "end": window.end.isoformat(),
@@ -103,9 +102,9 @@ def build_truth(world: World, landing: Landing, bills: dict[str, Billed], seed: 
         "company": company.name,
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "discounts": {"anthropic": str(ANTHROPIC_DISCOUNT), "openai": str(OPENAI_DISCOUNT)},
-        "billed_usd": {"anthropic": dec_text(anth.billed_usd), "openai": dec_text(oai.billed_usd)},
-        "billed_usd_by_day": {"anthropic": anth.by_day, "openai": oai.by_day},
-        "list_usd": {"anthropic": dec_text(anth.list_usd), "openai": dec_text(oai.list_usd)},
+        "billed_usd": {provider: dec_text(b.billed_usd) for provider, b in bills.items()},
+        "billed_usd_by_day": {provider: b.by_day for provider, b in bills.items()},
+        "list_usd": {provider: dec_text(b.list_usd) for provider, b in bills.items()},
         "principals": dict(sorted(principals.items())),
         "shared_keys": shared_list(world),
         "unknown_keys": unknown,
