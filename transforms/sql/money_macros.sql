@@ -22,11 +22,11 @@ create or replace temp macro money_of_units(u) as
 -- Output: grp, item, units (the item's share, with the sign of the total).
 --
 -- Overflow. Each share is floor(U * w / W) for U = |units|, computed as q * w + floor(r * w / W) with
--- U = q * W + r: q * w <= U, and r * w < min(U, W) * w, which fits HUGEINT while min(digits of U, digits of W)
--- + digits of W <= 38. Past that (a total and a weight sum both beyond 10^19 units, 10^7 USD) the weights
--- drop the fewest trailing digits d that keep it so. The shares still sum to the total exactly; each moves
--- from its exact proportion U * w / W by less than 1 + n * U * 10^d / W units for n items, which is under
--- 1 + n * 10^(2b - 37) for a total of b digits when b <= 19, and under 1 + n * U / 10^18 otherwise.
+-- U = q * W + r: q * w <= U, and r * w < min(U, W) * w, which fits HUGEINT while min(digits of U,
+-- digits of W) + digits of W <= 38, so whenever W < 10^19 or U and W have at most 38 digits between them.
+-- Past that the weights drop the fewest trailing digits d that keep it so. The shares still sum to the
+-- total exactly; each moves from its exact proportion U * w / W by less than 1 + n * U * 10^d / W units
+-- for n items: under 1 + n * 10^(2b - 37) for a total of b <= 19 digits, under 1 + n * U / 10^18 above.
 create or replace temp macro largest_remainder(parts) as table
 with totals as (
     select grp, item, units, weight, sum(weight) over (partition by grp) as total_weight
