@@ -76,7 +76,7 @@ def as_parts(grp: int, units: int, weights: dict[int, int]) -> list[Part]:
     return [(grp, item, units, w) for item, w in weights.items()]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(groups())
 def test_the_shares_are_exact_largest_remainder_wherever_the_products_fit(group: tuple[int, dict[int, int]]) -> None:
     units, weights = group
@@ -89,7 +89,7 @@ def test_the_shares_are_exact_largest_remainder_wherever_the_products_fit(group:
         assert abs(shares[(1, k)] - Fraction(units * w, whole)) < 1
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(groups())
 def test_any_total_splits_exactly_and_each_share_stays_within_the_documented_bound(
     group: tuple[int, dict[int, int]],
@@ -114,7 +114,7 @@ def test_the_largest_totals_and_weights_split_exactly() -> None:
         assert abs(shares[(1, k)] - Fraction(MAX_UNITS * w, sum(weights.values()))) < 1 + 3 * 10**20
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     units=st.integers(-(10**30), 10**30),
     weight=st.integers(1, 10**20),
