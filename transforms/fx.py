@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from transforms.common import connect
+from transforms.money import install_money_macros
 from transforms.schema import MONEY
 
 FX_RATES_SCHEMA = pl.Schema({"date": pl.Date, "currency": pl.String, "units_per_usd": MONEY})
@@ -51,6 +52,7 @@ def _sql(name: str) -> str:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     con = connect()
+    install_money_macros(con)
     con.execute(_sql("fx_macros"))
     return con
 

@@ -1,15 +1,7 @@
 -- Exact money division at 12 decimals. DuckDB divides DECIMALs in DOUBLE, so both operands are taken as
 -- integer units of 1e-12 (hugeint) and divided with integer arithmetic, rounded once, half away from zero.
 -- Bounds (docs/money.md): |a| < 10^14 and 0 < b < 10^9 keep every intermediate inside hugeint (< 1.7e38).
-
--- A DECIMAL(38,12) as integer units of 1e-12. Whole and fractional parts apart, so `x * 10^12` never
--- has to fit DECIMAL(38,12) itself.
-create or replace temp macro money_units(x) as
-    cast(trunc(x) as hugeint) * 1000000000000::hugeint
-        + cast((x - trunc(x)) * 1000000000000 as hugeint);
-
-create or replace temp macro money_of_units(u) as
-    (cast(u as decimal(38, 0)) * 0.000000000001::decimal(13, 12))::decimal(38, 12);
+-- Needs money_units and money_of_units (money_macros.sql, installed first).
 
 -- round(a / b * 10^12) for hugeints a and b > 0, half away from zero; quotient and remainder apart so
 -- that only the remainder (below b) is multiplied by 10^12.
