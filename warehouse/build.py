@@ -138,7 +138,6 @@ def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], 
         _register_sources(con, inputs)
         register_model_families(con)
         install_money_macros(con)  # the lake's own money macros: one largest-remainder split for both
-        run_sql(con, sql_text("_macros"), {})
         for done, model in enumerate(MODELS, start=1):
             run_sql(con, sql_text(model), inputs.params)
             if model == "core/spend_computed" and not inputs.closed_spend_files:

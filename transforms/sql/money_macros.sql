@@ -1,4 +1,4 @@
--- Exact money in integer units of 1e-12 USD, shared by the lake build (transforms/) and the warehouse
+-- Exact money in integer units of 1e-12 USD, and exact division, shared by the lake build (transforms/) and the warehouse
 -- (warehouse/build.py): both install this one file through `transforms.money.install_money_macros`.
 -- Bounds (docs/money.md): a DECIMAL(38,12) is below 10^26, so its units are below 10^38 < HUGEINT's 1.7e38.
 
@@ -84,3 +84,31 @@ select
     item,
     sign(units) * (floor_units + if(remainder_rank <= leftover, 1, 0)) as units
 from ranked;
+
+-- Division. DuckDB divides DECIMALs in DOUBLE, so every money division here is integer arithmetic on units.
+-- money_div rounds half away from zero; bounds (docs/money.md): |a| < 10^14 and 0 < b < 10^9 keep every
+-- intermediate inside HUGEINT.
+
+-- round(a / b * 10^12) for hugeints a and b > 0, half away from zero; quotient and remainder apart so
+-- that only the remainder (below b) is multiplied by 10^12.
+create or replace temp macro units_div(a, b) as
+    sign(a) * (
+        (abs(a) // b) * 1000000000000::hugeint
+            + ((abs(a) % b) * 2000000000000::hugeint + b) // (2 * b)
+    );
+
+-- a / b for DECIMAL(38,12) values, b > 0, rounded once at 12 places, half away from zero.
+create or replace temp macro money_div(a, b) as money_of_units(units_div(money_units(a), money_units(b)));
+
+-- amount / n for a whole number n > 0 (a run-rate over days, a salary), truncated toward zero at 12 places.
+create or replace temp macro money_div_down(amount, n) as money_of_units(money_units(amount) // n);
+
+-- num / den for non-negative amounts (a share such as spend over base pay), truncated at 12 places; NULL when
+-- den is NULL or zero. Long division in two steps of 10^6, so no product passes HUGEINT below 10^20 USD.
+create or replace temp macro share_div(num, den) as
+    if(den is null or den = 0, null,
+        money_of_units(
+            (money_units(num) // money_units(den)) * 1000000000000::hugeint
+            + ((money_units(num) % money_units(den)) * 1000000 // money_units(den)) * 1000000
+            + (((money_units(num) % money_units(den)) * 1000000 % money_units(den)) * 1000000 // money_units(den))
+        ));
