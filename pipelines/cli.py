@@ -71,9 +71,9 @@ def _usd(value: Decimal | None, *, cents: bool = True) -> str:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """List the source ids this build can ingest, one a line."""
-    from transforms.sources import PARSERS
+    from transforms.sources import source_ids
 
-    for source in sorted(PARSERS):
+    for source in source_ids():
         print(source)
     return EXIT_OK
 
@@ -81,9 +81,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Land files of one source into raw/ (or quarantine/), one line per file."""
     from pipelines.ingest import ingest, manifest_problems
-    from transforms.sources import PARSERS
+    from transforms.sources import is_source
 
-    if args.source not in PARSERS:
+    if not is_source(args.source):
         raise CliError(f"unknown source {args.source!r}; run `tokencomp sources` for the list")
     settings = _settings(args)
     try:
@@ -405,9 +405,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     table = Table(title=f"Sources ({settings.data_dir})")
     for col in ("source", "role", "files", "last landed", "data through", "lines rejected"):
         table.add_column(col, no_wrap=True)
-    from transforms.sources import PARSERS
+    from transforms.sources import source_ids
 
-    for source in sorted(PARSERS):
+    for source in source_ids():
         rows = manifest.filter(pl.col("source") == source)
         enabled = source in settings.enabled_sources
         if rows.height == 0:

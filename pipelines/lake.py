@@ -23,7 +23,7 @@ from transforms.common import ParseResult, inflate_limits
 from transforms.normalize import canonicalize, in_window
 from transforms.pricing import default_overrides, load_overrides
 from transforms.schema import USAGE_SCHEMA
-from transforms.sources import PARSERS
+from transforms.sources import is_source, parse
 
 PARTITION_COLUMN = "billing_date"
 CHUNK_DAYS = 31
@@ -117,8 +117,8 @@ def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseR
     with inflate_limits(parsing(settings)):
         for source in settings.enabled_sources:
             deliveries = overlapping.filter(pl.col("source") == source)
-            if source in PARSERS and deliveries.height:
-                results[source] = PARSERS[source](raw_files(settings, deliveries))
+            if is_source(source) and deliveries.height:
+                results[source] = parse(source, raw_files(settings, deliveries))
     return results
 
 

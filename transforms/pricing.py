@@ -55,13 +55,9 @@ from genai_prices.types import ModelInfo, ModelPrice, StartDateConstraint, Tiere
 
 from transforms.common import connect
 from transforms.schema import PRICE, TOKEN_KINDS
+from transforms.sources import catalog_providers, per_request_sources
 
 PRICE_VERSION = f"genai-prices {version('genai-prices')}"
-# Requests are "per request" (tier chosen from the request's own input) for these sources;
-# every other source reports aggregates and is tiered from its `context_window` dimension.
-PER_REQUEST_SOURCES: tuple[str, ...] = ("claude_code_logs",)
-# Our provider ids → the catalog's provider ids.
-CATALOG_PROVIDER: dict[str, str] = {"anthropic": "anthropic", "openai": "openai"}
 
 _EPOCH = date(1970, 1, 1)
 _MILLION = Decimal(1_000_000)
@@ -249,7 +245,7 @@ def price_table() -> pl.DataFrame:
     base tier and, for long-context models, above `tier_threshold` input tokens. Null tier and speed is the
     standard price; other rows exist only where the catalog charges a tier or speed differently.
     """
-    ours = {catalog: provider for provider, catalog in CATALOG_PROVIDER.items()}
+    ours = {catalog: provider for provider, catalog in catalog_providers().items()}
     providers = [p for p in data_snapshot.get_snapshot().providers if p.id in ours]
     probed: dict[str, dict[str, object]] = {}
     rows: list[dict[str, object]] = []
@@ -633,7 +629,7 @@ def match_models(pairs: Iterable[tuple[str, str]], overrides: pl.DataFrame | Non
         if rule is not None:
             out.append((provider, raw, rule[3], rule[4]))
             continue
-        catalog = providers.get(CATALOG_PROVIDER.get(provider, ""))
+        catalog = providers.get(catalog_providers().get(provider, ""))
         found = catalog.find_model(raw) if catalog is not None else None
         out.append((provider, raw, found.id if found is not None else None, None))
     return pl.DataFrame(out, schema=MODEL_MAP_SCHEMA, orient="row")
@@ -653,7 +649,7 @@ def price_usage(rows: pl.DataFrame, overrides: pl.DataFrame | None = None) -> pl
     con = connect()
     sql = files("transforms").joinpath("sql/price_usage.sql").read_text()
     usage_rows = rows.with_row_index("_row")  # noqa: F841 - read by the SQL; joins do not keep row order
-    priced = con.sql(sql, params={"per_request_sources": list(PER_REQUEST_SOURCES)}).pl()
+    priced = con.sql(sql, params={"per_request_sources": list(per_request_sources())}).pl()
     if priced.height != rows.height:
         raise RuntimeError(f"pricing matched {priced.height} rows for {rows.height}: overlapping price rows")
     return priced.sort("_row").select(rows.columns).cast(dict(rows.schema))  # type: ignore[arg-type]
