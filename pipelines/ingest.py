@@ -153,7 +153,7 @@ def discover(
 ) -> list[tuple[Path, str, str | None]]:
     """List (file, display name, owner) for the given paths, skipping `_`/`.` scratch parts.
 
-    For a source whose owner is the engineer email folder (its spec says so, e.g. `claude_code_logs`), a
+    For a source whose spec finds the owner in the engineer email folder (Claude Code logs), a
     path holding `projects/` is one engineer's folder named after them; otherwise each folder directly
     under the path is one.
     Paths named by the user may be symlinks; with `inbox` (the landing folder being swept), entries
