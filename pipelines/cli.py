@@ -24,12 +24,16 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
+from pipelines.locks import data_dir_lock, lock_holder, private_files
 from pipelines.progress import ProgressDisplay
 from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
+from pipelines.terminal import plain, shown
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+# Commands that write the data dir hold its lock (pipelines.locks): a second one waits, saying for whom.
+WRITERS = ("demo", "ingest", "run", "reference", "close", "reprice")
 
 
 class CliError(Exception):
@@ -91,9 +95,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     for o in outcomes:
-        out.print(o.line(), markup=False)
+        out.print(plain(o.line()), markup=False)
     for problem in manifest_problems(settings):
-        err.print(f"warning: {problem}", markup=False)
+        err.print(plain(f"warning: {problem}"), markup=False)
     bad = [o for o in outcomes if o.status == "quarantined"]
     if bad:
         raise CliError(f"{len(bad)} of {len(outcomes)} file(s) quarantined; see {settings.quarantine}")
@@ -107,7 +111,7 @@ def cmd_reference_load(args: argparse.Namespace) -> int:
         rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
     except ReferenceError as exc:
         raise CliError(str(exc)) from exc
-    out.print(f"loaded {args.kind}: {rows} rows into {settings.reference}")
+    out.print(f"loaded {shown(args.kind)}: {rows} rows into {shown(settings.reference)}")
     return EXIT_OK
 
 
@@ -128,8 +132,9 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 
 def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
     from pipelines.ingest import journal_mark, news_since
+    from pipelines.instance import free_dead_runs
     from pipelines.lake import ZoneChanged, check_zone, record_zone
-    from pipelines.runner import run_nightly
+    from pipelines.runner import dagster_instance, run_nightly
 
     if start < settings.first_partition_date:
         raise CliError(f"{start} is before the first partition date {settings.first_partition_date}")
@@ -148,6 +153,9 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
     if rebuild:
         record_zone(settings, rebuilding=True)  # until it succeeds, a plain run is refused
     mark = journal_mark(settings)
+    instance = dagster_instance()
+    for freed in free_dead_runs(instance):
+        err.print(plain(freed.line()), markup=False)
     err.print(f"running the nightly job for {start} … {end} through Dagster")
     with ProgressDisplay(err) as display:
         outcome = run_nightly(
@@ -157,9 +165,11 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             data_dir=settings.data_dir,
             landed_at=landed_at,
             progress=display,
+            instance=instance,
+            say=lambda line: err.print(plain(line), markup=False),
         )
     for line in news_since(settings, mark):  # the rest of the run went on; these need a look
-        err.print(line, markup=False)
+        err.print(plain(line), markup=False)
     if not outcome.success:
         raise CliError(
             f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
@@ -213,7 +223,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"generate {stage}", done, total, _DEMO_UNITS.get(stage, "")
             ),
         )
-    err.print(f"demo company written to {settings.landing} (ground truth: {truth.path})")
+    err.print(f"demo company written to {shown(settings.landing)} (ground truth: {shown(truth.path)})")
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
     landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
     code = _run(settings, args, start, end, landed_at)
@@ -262,7 +272,11 @@ def summary(settings: Settings) -> list[RenderableType]:
         table.add_column(col, justify="left" if col == "provider" else "right", no_wrap=col != "provider")
     for r in providers.iter_rows(named=True):
         table.add_row(
-            r["provider"], _usd(r["spend_usd"]), _usd(r["billed_usd"]), _usd(r["list_usd"]), _usd(r["unattributed_usd"])
+            shown(r["provider"]),
+            _usd(r["spend_usd"]),
+            _usd(r["billed_usd"]),
+            _usd(r["list_usd"]),
+            _usd(r["unattributed_usd"]),
         )
     parts: list[RenderableType] = [table]
 
@@ -276,9 +290,9 @@ def summary(settings: Settings) -> list[RenderableType]:
         table.add_column(col, justify="right" if money else "left", no_wrap=col != "team")  # team wraps first
     for r in top.iter_rows(named=True):
         table.add_row(
-            f"{r['name']} ({r['engineer_id']})",
-            r["team"],
-            r["level"],
+            shown(f"{r['name']} ({r['engineer_id']})"),
+            shown(r["team"]),
+            shown(r["level"]),
             _usd(r["spend_usd"]),
             _usd(r["annualized_usd"], cents=False),
             f"${r['band_base_p50']:,}" if r["band_base_p50"] is not None else "no band",
@@ -288,12 +302,12 @@ def summary(settings: Settings) -> list[RenderableType]:
 
     a = query(wh, "attribution").row(0, named=True)
     parts.append(_attribution_line(a))
-    data = _shown(settings.data_dir)
+    data = shown(_shown(settings.data_dir))
     parts.append(
         f"Inputs: the run moved the demo's files out of {data}/landing/: provider exports into {data}/raw/ "
         f"(byte for byte, listed in {data}/raw/manifest.jsonl), reference CSVs into {data}/reference/ (Parquet)."
     )
-    parts.append(f"Warehouse: {_shown(wh)}. Open it read-only with:")
+    parts.append(f"Warehouse: {shown(_shown(wh))}. Open it read-only with:")
     return parts
 
 
@@ -362,7 +376,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         totals = close_month(settings, month)
     except MonthError as exc:
         raise CliError(str(exc)) from exc
-    spend = ", ".join(f"{r['provider']} {_usd(r['spend_usd'])}" for r in totals.iter_rows(named=True))
+    spend = ", ".join(f"{shown(r['provider'])} {_usd(r['spend_usd'])}" for r in totals.iter_rows(named=True))
     out.print(f"closed {month:%Y-%m}: {spend}. Later data for it is posted into the open month as corrections.")
     return EXIT_OK
 
@@ -388,9 +402,9 @@ def cmd_reprice(args: argparse.Namespace) -> int:
         for col in (*(["provider"] if key == "engineer_id" else []), title, "before", "after", "change"):
             table.add_column(col, justify="right" if col in {"before", "after", "change"} else "left")
         for r in frame.iter_rows(named=True):
-            label = r[key] or "(unattributed)"
+            label = shown(r[key]) if r[key] else "(unattributed)"
             cells = [label, _usd(r["before_usd"]), _usd(r["after_usd"]), _usd(r["change_usd"])]
-            table.add_row(*([r["provider"], *cells] if key == "engineer_id" else cells))
+            table.add_row(*([shown(r["provider"]), *cells] if key == "engineer_id" else cells))
         out.print(table)
     out.print(f"re-priced {diff.month:%Y-%m}: net change {_usd(diff.total_change)}")  # type: ignore[arg-type]
     return EXIT_OK
@@ -402,7 +416,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     manifest = read_manifest(settings)
-    table = Table(title=f"Sources ({settings.data_dir})")
+    table = Table(title=f"Sources ({shown(settings.data_dir)})")
     for col in ("source", "role", "files", "last landed", "data through", "lines rejected"):
         table.add_column(col, no_wrap=True)
     from transforms.sources import source_ids
@@ -424,7 +438,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     out.print(table)
     qlog = settings.quarantine / "quarantine.jsonl"
     quarantined = read_quarantine(settings).height
-    out.print(f"Quarantined files: {quarantined}" + (f" (see {qlog})" if quarantined else ""))
+    out.print(f"Quarantined files: {quarantined}" + (f" (see {shown(qlog)})" if quarantined else ""))
     outside = int(manifest["outside_partitions"].sum() or 0)
     if outside:
         out.print(
@@ -432,7 +446,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             "future; kept in raw, in no partition)"
         )
     for problem in manifest_problems(settings):
-        out.print(f"Warning: {problem}", markup=False)
+        out.print(plain(f"Warning: {problem}"), markup=False)
+    holder = lock_holder(settings.data_dir)
+    out.print(f"Data dir lock: {shown(holder.describe()) if holder else 'free'}")
     _print_runs()
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
@@ -451,22 +467,27 @@ def _print_warehouse_status(warehouse: Path) -> None:
         unpriced = query(warehouse, "unpriced")
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        out.print(f"Warehouse: unreadable or built by an older tokencomp ({first}); run `tokencomp run` to rebuild")
+        out.print(
+            f"Warehouse: unreadable or built by an older tokencomp ({shown(first)}); run `tokencomp run` to rebuild"
+        )
         return
     out.print(_attribution_line(attribution))
     if unpriced.height:
         out.print(
             "Unpriced models (flagged, not priced at $0): "
-            + ", ".join(f"{r['provider']}/{r['model']}" for r in unpriced.iter_rows(named=True))
+            + ", ".join(shown(f"{r['provider']}/{r['model']}") for r in unpriced.iter_rows(named=True))
         )
     else:
         out.print("Unpriced models: none")
 
 
 def _print_runs() -> None:
+    from pipelines.instance import free_dead_runs, freed_reason
     from pipelines.runner import dagster_instance, run_failure
 
     instance = dagster_instance()
+    for freed in free_dead_runs(instance):
+        out.print(shown(freed.line()))
     runs = instance.get_runs(limit=5)
     if not runs:
         out.print("Last runs: none")
@@ -479,8 +500,8 @@ def _print_runs() -> None:
             f"{run.tags.get('dagster/asset_partition_range_start', '')} … "
             f"{run.tags.get('dagster/asset_partition_range_end', '')}"
         )
-        reason = run_failure(instance, run.run_id) if run.status.value == "FAILURE" else ""
-        table.add_row(run.run_id[:8], run.job_name, run.status.value, window, reason)
+        reason = freed_reason(run) or (run_failure(instance, run.run_id) if run.status.value == "FAILURE" else "")
+        table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
     out.print(table)
 
 
@@ -493,7 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tokencomp",
         description="Per-engineer AI token spend next to salary bands: ingest provider exports, build the "
         "lake and the DuckDB warehouse, report.",
-        epilog="Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed.",
+        epilog="Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed, "
+        "130 interrupted.",
     )
     parser.add_argument("--config", help="config file (default: $TOKENCOMP_CONFIG or ./tokencomp.toml)")
     parser.add_argument("--data-dir", help="data folder (default: paths.data_dir from config, ./data)")
@@ -586,31 +608,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tokencomp` console script."""
+    private_files()  # the data dir holds names, emails and pay: everything we create is owner-only
     parser = build_parser()
     args = parser.parse_args(argv)
     for console in (out, err):
         if not console.is_terminal:  # logs and pipes: keep tables whole rather than 80 columns wide
             console.width = max(console.width, 160)
     try:
-        return int(args.func(args))
+        if args.command not in WRITERS:
+            return int(args.func(args))
+        with data_dir_lock(
+            _settings(args).data_dir, f"tokencomp {args.command}", on_wait=lambda m: err.print(plain(m), markup=False)
+        ):
+            return int(args.func(args))
     except CliError as exc:
-        err.print(f"tokencomp: {exc}", markup=False)
+        err.print(f"tokencomp: {plain(exc)}", markup=False)
         return exc.code
     except ConfigError as exc:
-        err.print(f"tokencomp: {exc}", markup=False)
+        err.print(f"tokencomp: {plain(exc)}", markup=False)
         return EXIT_INPUT
     except OSError as exc:
-        err.print(f"tokencomp: {exc}", markup=False)
+        err.print(f"tokencomp: {plain(exc)}", markup=False)
         return EXIT_IO
     except KeyboardInterrupt:
-        err.print("tokencomp: interrupted")
+        err.print("tokencomp: interrupted; nothing was half-published (a warehouse is only ever replaced whole)")
         return 130
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("TOKENCOMP_DEBUG"):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         err.print(
-            f"tokencomp: internal error: {type(exc).__name__}: {first} (TOKENCOMP_DEBUG=1 shows the traceback)",
+            f"tokencomp: internal error: {type(exc).__name__}: {plain(first)} (TOKENCOMP_DEBUG=1 shows the traceback)",
             markup=False,
         )
         return EXIT_IO

@@ -46,6 +46,7 @@ class Settings:
     fx_max_rate_age_days: int = 7
     max_file_bytes: int = 20 * 1024**3
     max_inflated_bytes: int = 100 * 1024**3
+    max_inflation_ratio: int = 200
 
     @property
     def landing(self) -> Path:
@@ -140,6 +141,7 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             fx_max_rate_age_days=_max_rate_age(raw.get("fx", {}).get("max_rate_age_days", 7)),
             max_file_bytes=_positive(raw["ingest"], "max_file_bytes"),
             max_inflated_bytes=_positive(raw["ingest"], "max_inflated_bytes"),
+            max_inflation_ratio=_positive(raw["ingest"], "max_inflation_ratio", "times"),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
@@ -154,10 +156,10 @@ def _roles(configured: dict[str, Any]) -> dict[str, dict[str, str]]:
     return roles
 
 
-def _positive(section: dict[str, Any], key: str) -> int:
+def _positive(section: dict[str, Any], key: str, unit: str = "bytes") -> int:
     value = section[key]
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(
-            f"invalid configuration: ingest.{key} must be a positive whole number of bytes, not {value!r}"
+            f"invalid configuration: ingest.{key} must be a positive whole number of {unit}, not {value!r}"
         )
     return value

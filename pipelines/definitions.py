@@ -9,6 +9,10 @@ from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.lake import lake_usage, lake_usage_tokens_non_negative
 from pipelines.defs.resources import TokencompResource
 from pipelines.defs.warehouse import warehouse_duckdb, warehouse_readable
+from pipelines.locks import private_files
+
+# `dg dev`, the daemon and their run workers load this module: what their runs write is owner-only too.
+private_files()
 
 
 def build_definitions(tokencomp: TokencompResource | None = None) -> dg.Definitions:

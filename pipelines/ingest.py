@@ -208,7 +208,7 @@ def sweep_scratch(settings: Settings) -> None:
 def parsing(settings: Settings) -> InflateLimits:
     """How parsers inflate compressed raw files for this data dir: under `_tmp/`, capped by config."""
     sweep_scratch(settings)
-    return InflateLimits(settings.scratch, settings.max_inflated_bytes)
+    return InflateLimits(settings.scratch, settings.max_inflated_bytes, settings.max_inflation_ratio)
 
 
 @contextmanager

@@ -6,18 +6,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib.resources import files
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.resources import TokencompResource
+from pipelines.instance import open_instance, process_tags, watch_run
 from pipelines.progress import ProgressEvent, with_progress
 
 
@@ -40,17 +39,9 @@ class RunOutcome:
 
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The persistent instance: $DAGSTER_HOME, or ./.dagster created with the packaged dagster.yaml."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        home = str(Path(".dagster").resolve())
-        os.environ["DAGSTER_HOME"] = home
-    Path(home).mkdir(parents=True, exist_ok=True)
-    config = Path(home) / "dagster.yaml"
-    if not config.exists():
-        with files("pipelines").joinpath("dagster.yaml").open("rb") as src, config.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-    return dg.DagsterInstance.get()
+    """The persistent instance: $DAGSTER_HOME, or ./.dagster created with the packaged dagster.yaml
+    (initialised once, under a lock; see pipelines.instance)."""
+    return open_instance()
 
 
 def run_nightly(
@@ -62,10 +53,13 @@ def run_nightly(
     landed_at: datetime | None = None,
     instance: dg.DagsterInstance | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
+    say: Callable[[str], None] = print,
 ) -> RunOutcome:
     """Materialize the nightly job for billing days [start, end] in one run (single-run backfill).
 
     `progress`, when given, receives each step's start, counts and end as the run goes (the CLI's display).
+    `say` gets notices (waiting for a pool slot, slots freed). Ctrl-C raises KeyboardInterrupt once the
+    run is recorded as failed; nothing is half-published (the warehouse is built aside).
     """
     resource = TokencompResource(
         config_path=str(config_path) if config_path else None,
@@ -76,16 +70,23 @@ def run_nightly(
     loggers: dict[str, object] = {"console": {"config": {"log_level": "CRITICAL"}}}
     if progress is not None:
         job, loggers["tokencomp_progress"] = with_progress(job, progress), {}
-    result = job.execute_in_process(
-        instance=instance or dagster_instance(),
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-            "tokencomp/trigger": "cli",
-        },
-        run_config={"loggers": loggers},
-        raise_on_error=False,
-    )
+    instance = instance or dagster_instance()
+    run_id = str(uuid.uuid4())
+    with watch_run(instance, run_id, say) as watch:
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            tags={
+                "dagster/asset_partition_range_start": start.isoformat(),
+                "dagster/asset_partition_range_end": end.isoformat(),
+                "tokencomp/trigger": "cli",
+                **process_tags(),
+            },
+            run_config={"loggers": loggers},
+            raise_on_error=False,
+        )
+    if watch.interrupted:
+        raise KeyboardInterrupt
     failed_steps, failed_checks, error = explain(result.all_events)
     return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error)
 
@@ -129,4 +130,10 @@ def run_failure(instance: dg.DagsterInstance, run_id: str) -> str:
         and entry.dagster_event.event_type
         in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     ]
-    return explain(events)[2]
+    reason = explain(events)[2]
+    if reason:
+        return reason
+    for entry in reversed(instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)):
+        if entry.dagster_event is not None and entry.dagster_event.message:
+            return entry.dagster_event.message
+    return ""

@@ -74,17 +74,21 @@ class ParseResult:
 class InflateLimits:
     """Where compressed deliveries are inflated and how large an inflated file may grow.
 
-    `scratch_root` None means the system temp folder; `max_inflated_bytes` None means no cap.
+    `scratch_root` None means the system temp folder; `max_inflated_bytes` None means no cap. A file that
+    has inflated past `RATIO_FLOOR_BYTES` and to more than `max_inflation_ratio` times its delivered size is
+    a compression bomb (real exports inflate 10-30 times), stopped long before any size cap would.
     """
 
     scratch_root: Path | None = None
     max_inflated_bytes: int | None = None
+    max_inflation_ratio: int | None = None
 
 
 _LIMITS: ContextVar[InflateLimits | None] = ContextVar("tokencomp_inflate_limits", default=None)
 # zstd inflates at most ~32,768:1, so 4 KiB of input never yields more than ~128 MiB at once
 _ZSTD_INPUT = 4096
 _BLOCK = 1 << 20
+RATIO_FLOOR_BYTES = 64 << 20
 
 
 @contextlib.contextmanager
@@ -125,17 +129,26 @@ def _zstd_blocks(src: BinaryIO) -> Iterator[bytes]:
         raise EOFError("compressed file ended before the end of its last frame")
 
 
-def _inflate(f: RawFile, suffix: str, target: Path, cap: int | None) -> None:
-    """Inflate one delivery to `target`, streamed; a corrupt or over-cap file raises `UnreadableFile`."""
+def _inflate(f: RawFile, suffix: str, target: Path, limits: InflateLimits) -> None:
+    """Inflate one delivery to `target`, streamed; a corrupt, over-cap or bomb file raises `UnreadableFile`."""
     kind = "gzip" if suffix == ".gz" else "zstd"
+    cap, ratio = limits.max_inflated_bytes, limits.max_inflation_ratio
     written = 0
     with f.path.open("rb") as src, target.open("wb") as dst:
+        delivered = max(os.fstat(src.fileno()).st_size, 1)
         try:
             for block in _gzip_blocks(src) if kind == "gzip" else _zstd_blocks(src):
                 written += len(block)
                 if cap is not None and written > cap:
                     raise UnreadableFile(
                         f.name, None, f"inflates to more than ingest.max_inflated_bytes ({cap:,} bytes)"
+                    )
+                if ratio is not None and written > RATIO_FLOOR_BYTES and written > ratio * delivered:
+                    raise UnreadableFile(
+                        f.name,
+                        None,
+                        f"inflates to more than ingest.max_inflation_ratio ({ratio:,} times its {delivered:,} "
+                        "bytes): a compression bomb",
                     )
                 dst.write(block)
         except (gzip.BadGzipFile, EOFError, zlib.error, zstandard.ZstdError) as exc:
@@ -164,7 +177,7 @@ def plain_text_paths(files: Sequence[RawFile]) -> Iterator[list[str]]:
                     limits.scratch_root.mkdir(parents=True, exist_ok=True)
                 scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix(), dir=limits.scratch_root))
             target = scratch / f"{f.sha256}{Path(f.path.stem).suffix}"
-            _inflate(f, suffix, target, limits.max_inflated_bytes)
+            _inflate(f, suffix, target, limits)
             out.append(str(target))
         yield out
     finally:

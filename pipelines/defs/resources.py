@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.config import Settings, load_settings
+from pipelines.locks import private_dir
 
 
 class TokencompResource(dg.ConfigurableResource):
@@ -16,8 +17,11 @@ class TokencompResource(dg.ConfigurableResource):
     landed_at: str | None = None
 
     def settings(self) -> Settings:
-        """Resolved settings (packaged defaults + tokencomp.toml / $TOKENCOMP_CONFIG / config_path)."""
-        return load_settings(Path(self.config_path) if self.config_path else None, data_dir=self.data_dir)
+        """Resolved settings (packaged defaults + tokencomp.toml / $TOKENCOMP_CONFIG / config_path); the data dir
+        exists and is owner-only (it holds names, emails and pay)."""
+        settings = load_settings(Path(self.config_path) if self.config_path else None, data_dir=self.data_dir)
+        private_dir(settings.data_dir)
+        return settings
 
     def landed_at_time(self) -> datetime | None:
         """The landing instant to stamp on new deliveries, or None for 'now'."""

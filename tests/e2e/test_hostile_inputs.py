@@ -301,6 +301,30 @@ def test_a_gzip_bomb_is_quarantined_with_the_cap_named_in_bounded_memory(tmp_pat
     assert entry["name"] == "bomb.json.gz"
 
 
+def test_the_issue_bomb_under_the_default_caps_is_stopped_by_its_inflation_ratio(tmp_path: Path) -> None:
+    """The issue's bomb (about 2 MB inflating to 2 GiB of zeros) stays far under the 100 GiB default cap: the
+    ratio guard stops it after 64 MiB, so memory stays near a small page's, with the ratio named."""
+    bomb = tmp_path / "bomb.json.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:
+        block = b"\0" * (1 << 20)
+        for _ in range(2048):
+            fh.write(block)
+    small = tmp_path / "small.json"
+    small.write_text(json.dumps(_openai_usage_page(DAY)))
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "TOKENCOMP_CONFIG"}
+    tc = [sys.executable, "-m", "pipelines.cli", "--data-dir", str(data), "ingest", "openai_usage"]
+
+    code_small, rss_small, _ = _peak_rss_kib([*tc, str(small)], env)
+    code, rss_bomb, err = _peak_rss_kib([*tc, str(bomb)], env)
+
+    assert code_small == 0 and code == 1
+    size = bomb.stat().st_size
+    assert f"inflates to more than ingest.max_inflation_ratio (200 times its {size:,} bytes): a compression bomb" in err
+    assert rss_bomb < rss_small + 200 * 1024  # KiB: stopped after 64 MiB of the 2 GiB, never held in memory
+    assert list((data / "_tmp").iterdir()) == []
+
+
 def test_a_file_over_the_file_cap_is_quarantined_with_the_cap_named(company: Company) -> None:
     company.config("[ingest]\nmax_file_bytes = 1000\n")
     big = company.land("openai_usage", "big.json", json.dumps(_openai_usage_page(DAY)) + " " * 2000)

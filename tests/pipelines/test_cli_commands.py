@@ -81,9 +81,8 @@ def test_console_script_help() -> None:
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("demo", "sources", "ingest", "run", "reference", "status"):
         assert command in out
-    assert "Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed." in " ".join(
-        out.split()
-    )
+    exit_codes = "Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed, 130"
+    assert f"{exit_codes} interrupted." in " ".join(out.split())
 
 
 def test_an_unknown_model_is_flagged_and_listed_never_priced_at_zero(

@@ -117,7 +117,8 @@ def test_engineer_monthly_has_every_active_engineer_with_band_and_shares(world: 
     assert by_id["E1"][2] == e1_spend
     assert (by_id["E1"][3], by_id["E1"][4]) == (220000, 350000)  # median of Acme only, Other Corp filtered out
     assert by_id["E1"][5] == (e1_spend * 365 / 3).quantize(Decimal("1E-12"), rounding="ROUND_DOWN")
-    assert by_id["E1"][6] == round(by_id["E1"][5] / 220000, 6)
+    # the share is exact at 12 decimals (truncated), never a DOUBLE rounded in storage
+    assert by_id["E1"][6] == (by_id["E1"][5] / 220000).quantize(Decimal("1E-12"), rounding="ROUND_DOWN")
 
 
 def test_every_table_and_column_has_a_comment_and_the_dictionary_is_current(world: Settings) -> None:

@@ -105,11 +105,12 @@ final as (
     select
         *,
         money_div(spend_usd * 365, days_active) as annualized_run_rate_usd,
-        round(money_div(spend_usd * 365, days_active) / band_base_p50, 6)::decimal(18, 6) as spend_share_of_base,
+        -- shares are exact at 12 decimals; reports and the CLI round once, at display
+        share_div(money_div(spend_usd * 365, days_active), band_base_p50) as spend_share_of_base,
         band_total_p50 + money_div(spend_usd * 365, days_active) as total_comp_with_tokens_usd,
-        round(
-            money_div(spend_usd * 365, days_active) / (band_total_p50 + money_div(spend_usd * 365, days_active)), 6
-        )::decimal(18, 6) as compute_share
+        share_div(
+            money_div(spend_usd * 365, days_active), band_total_p50 + money_div(spend_usd * 365, days_active)
+        ) as compute_share
     from joined
 )
 
