@@ -7,26 +7,25 @@ Exit codes (DESIGN): 0 done; 1 bad usage or input; 2 provider or IO failure afte
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
 import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import NoReturn
 
 import polars as pl
-from rich import box
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.locks import data_dir_lock, lock_holder, private_files
 from pipelines.progress import ProgressDisplay
 from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
+from pipelines.summary import SUMMARY_WIDTH, attribution_line, read_only_command, summary
+from pipelines.summary import share as _share  # noqa: F401 - tests read it here
+from pipelines.summary import usd as _usd
 from pipelines.terminal import plain, shown
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
@@ -64,10 +63,6 @@ def _yesterday() -> date:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(Path(args.config) if args.config else None, data_dir=args.data_dir)
-
-
-def _usd(value: Decimal | None, *, cents: bool = True) -> str:
-    return f"${(value or Decimal(0)).quantize(Decimal('0.01') if cents else Decimal(1)):,}"
 
 
 # --- commands -------------------------------------------------------------------------------------------
@@ -252,118 +247,10 @@ def _reset_demo_data(settings: Settings) -> None:
     settings.warehouse_path.unlink(missing_ok=True)
 
 
-SUMMARY_WIDTH = 80  # the demo summary fits a classic terminal, even when piped to a wider one
-
-
 def _print_summary(settings: Settings) -> None:
     for part in summary(settings):
         out.print(part, width=min(out.width, SUMMARY_WIDTH), soft_wrap=False)
     out.print(read_only_command(settings.warehouse_path), markup=False, soft_wrap=True)  # kept whole, to copy
-
-
-def summary(settings: Settings) -> list[RenderableType]:
-    """The demo's summary: spend per provider, the top 10 engineers, attribution, and where things are."""
-    from warehouse.report import query
-
-    wh = settings.warehouse_path
-    providers = query(wh, "providers")
-    table = _summary_table("Spend per provider (billed dollars allocated to usage)")
-    for col in ("provider", "spend", "billed", "list price", "unattributed"):
-        table.add_column(col, justify="left" if col == "provider" else "right", no_wrap=col != "provider")
-    for r in providers.iter_rows(named=True):
-        table.add_row(
-            shown(r["provider"]),
-            _usd(r["spend_usd"]),
-            _usd(r["billed_usd"]),
-            _usd(r["list_usd"]),
-            _usd(r["unattributed_usd"]),
-        )
-    parts: list[RenderableType] = [table]
-
-    top = query(wh, "top_engineers", {"limit": 10})
-    table = _summary_table(
-        "Top 10 engineers by token spend",
-        caption="per year: annualized run-rate. band base: the band's median base pay. share: per year ÷ band base.",
-    )
-    for col in ("engineer", "team", "level", "spend", "per year", "band base", "share"):
-        money = col in {"spend", "per year", "band base", "share"}
-        table.add_column(col, justify="right" if money else "left", no_wrap=col != "team")  # team wraps first
-    for r in top.iter_rows(named=True):
-        table.add_row(
-            shown(f"{r['name']} ({r['engineer_id']})"),
-            shown(r["team"]),
-            shown(r["level"]),
-            _usd(r["spend_usd"]),
-            _usd(r["annualized_usd"], cents=False),
-            f"${r['band_base_p50']:,}" if r["band_base_p50"] is not None else "no band",
-            _share(r["share_of_base"]),
-        )
-    parts.append(table)
-
-    a = query(wh, "attribution").row(0, named=True)
-    parts.append(_attribution_line(a))
-    data = shown(_shown(settings.data_dir))
-    parts.append(
-        f"Inputs: the run moved the demo's files out of {data}/landing/: provider exports into {data}/raw/ "
-        f"(byte for byte, listed in {data}/raw/manifest.jsonl), reference CSVs into {data}/reference/ (Parquet)."
-    )
-    parts.append(f"Warehouse: {shown(_shown(wh))}. Open it read-only with:")
-    return parts
-
-
-def _summary_table(title: str, caption: str | None = None) -> Table:
-    return Table(
-        title=title,
-        caption=caption,
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        padding=0,
-        title_justify="left",
-        caption_justify="left",
-    )
-
-
-def _share(value: Decimal | None) -> str:
-    """A share as a percentage with one decimal: rounded once, here, from the stored full-precision value."""
-    if value is None:
-        return "-"
-    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
-
-
-def _shown(path: Path) -> str:
-    """A path as a user would type it here: relative to the current directory when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def read_only_command(warehouse: Path, duckdb_cli: Path | None = None) -> str:
-    """A shell command that opens the published warehouse read-only from here.
-
-    The DuckDB CLI installed beside this Python (the `duckdb-cli` package, which `make demo` installs) when
-    there is one; otherwise this Python with the duckdb module, which tokencomp always has.
-    """
-    cli = duckdb_cli if duckdb_cli is not None else Path(sys.executable).parent / "duckdb"
-    if cli.is_file() and os.access(cli, os.X_OK):
-        return f"  {shlex.quote(_shown(cli))} -readonly {shlex.quote(_shown(warehouse))}"
-    code = f"import duckdb; con = duckdb.connect({json.dumps(_shown(warehouse))}, read_only=True)"
-    return f"  {shlex.quote(_shown(Path(sys.executable)))} -i -c {shlex.quote(code)}"
-
-
-def _attribution_line(a: dict[str, object]) -> str:
-    total = a["spend_usd"] or Decimal(0)
-
-    def pct(part: object) -> str:
-        return f"{float(part / total):.2%}" if total else "-"  # type: ignore[operator]
-
-    return (
-        f"Attribution: {pct(a['alias_usd'])} by alias, {pct(a['shared_route_usd'])} as shares of shared routes, "
-        f"{pct(a['unattributed_usd'])} unattributed ({_usd(a['unattributed_usd'])} of {_usd(total)}: "  # type: ignore[arg-type]
-        f"{_usd(a['unknown_route_usd'])} on {a['unknown_routes']} unknown route(s), "  # type: ignore[arg-type]
-        f"{_usd(a['shared_route_unclaimed_usd'])} of shared routes no member logged, "  # type: ignore[arg-type]
-        f"{_usd(a['unallocated_usd'])} unallocated billed; see mart.unattributed)"  # type: ignore[arg-type]
-    )
 
 
 def cmd_close(args: argparse.Namespace) -> int:
@@ -471,7 +358,7 @@ def _print_warehouse_status(warehouse: Path) -> None:
             f"Warehouse: unreadable or built by an older tokencomp ({shown(first)}); run `tokencomp run` to rebuild"
         )
         return
-    out.print(_attribution_line(attribution))
+    out.print(attribution_line(attribution))
     if unpriced.height:
         out.print(
             "Unpriced models (flagged, not priced at $0): "
@@ -537,11 +424,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="list the source ids, one a line")
     p.set_defaults(func=cmd_sources)
 
+    from transforms.sources import specs
+
     p = sub.add_parser(
         "ingest",
         help="land files of one source into raw/ (or quarantine/)",
         description="Validate and land files of SOURCE. Prints one line per file. For "
-        "claude_code_logs, PATH is a folder of engineer folders named by email, or one such folder.",
+        f"{', '.join(s.id for s in specs() if s.owner == 'email_folder')}, PATH is a folder of engineer folders "
+        "named by email, or one such folder.",
     )
     p.add_argument("source", metavar="SOURCE", help="source id (see `tokencomp sources`)")
     p.add_argument("paths", metavar="PATH", nargs="+", help="files or folders")
