@@ -128,7 +128,8 @@ def test_a_run_waiting_for_the_slot_says_so_and_ctrl_c_stops_it_with_exit_130(
     finally:
         run.kill()
     lines = log.read_text().splitlines()
-    assert f"waiting for pool slot duckdb_warehouse (held by run {busy[:8]} (pid {holder.pid} on " in lines[0]
+    waiting = next(line for line in lines if "waiting for pool slot" in line)  # after the run's progress lines
+    assert f"waiting for pool slot duckdb_warehouse (held by run {busy[:8]} (pid {holder.pid} on " in waiting
     assert lines[-1] == "tokencomp: interrupted; nothing was half-published (a warehouse is only ever replaced whole)"
     with _instance(home) as inst:
         mine = inst.get_runs(limit=1)[0]
