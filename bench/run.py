@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.demo import generate
-from pipelines.ingest import discover
+from pipelines.services.ingest import discover
 from transforms.common import RawFile
 from transforms.sources.claude_code_logs import parse
 

@@ -22,7 +22,7 @@ from rich.table import Table
 from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.locks import data_dir_lock, lock_holder, private_files
 from pipelines.progress import ProgressDisplay
-from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
+from pipelines.services.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
 from pipelines.summary import SUMMARY_WIDTH, attribution_line, read_only_command, summary
 from pipelines.summary import share as _share  # noqa: F401 - tests read it here
 from pipelines.summary import usd as _usd
@@ -79,7 +79,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Land files of one source into raw/ (or quarantine/), one line per file."""
-    from pipelines.ingest import ingest, manifest_problems
+    from pipelines.services.ingest import ingest, manifest_problems
     from transforms.sources import is_source
 
     if not is_source(args.source):
@@ -100,7 +100,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_load(args: argparse.Namespace) -> int:
-    """Validate and store a reference file of one kind (the kinds are listed in pipelines/reference.py)."""
+    """Validate and store a reference file of one kind (the kinds are listed in pipelines/services/reference.py)."""
     settings = _settings(args)
     try:
         rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
@@ -126,10 +126,10 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
-    from pipelines.ingest import journal_mark, news_since
     from pipelines.instance import free_dead_runs
-    from pipelines.lake import ZoneChanged, check_zone, record_zone
     from pipelines.runner import dagster_instance, run_nightly
+    from pipelines.services.ingest import journal_mark, news_since
+    from pipelines.services.lake import ZoneChanged, check_zone, record_zone
 
     if start < settings.first_partition_date:
         raise CliError(f"{start} is before the first partition date {settings.first_partition_date}")
@@ -186,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _rebuild_window(settings: Settings, start: date, end: date) -> tuple[date, date]:
     """The asked window widened to every partition day raw/ holds data for (a whole-lake rebuild)."""
-    from pipelines.ingest import read_manifest
+    from pipelines.services.ingest import read_manifest
 
     manifest = read_manifest(settings)
     if manifest.height:
@@ -255,7 +255,7 @@ def _print_summary(settings: Settings) -> None:
 
 def cmd_close(args: argparse.Namespace) -> int:
     """Freeze a month's books as the warehouse shows them now."""
-    from pipelines.months import MonthError, close_month, parse_month
+    from pipelines.services.months import MonthError, close_month, parse_month
 
     settings = _settings(args)
     try:
@@ -270,7 +270,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 def cmd_reprice(args: argparse.Namespace) -> int:
     """Recompute a closed month on purpose and print what changed per provider and engineer."""
-    from pipelines.months import MonthError, parse_month, reprice_month
+    from pipelines.services.months import MonthError, parse_month, reprice_month
 
     settings = _settings(args)
     try:
@@ -299,7 +299,7 @@ def cmd_reprice(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Freshness per source, last runs, unattributed share, unpriced models, quarantined files."""
-    from pipelines.ingest import manifest_problems, read_manifest, read_quarantine
+    from pipelines.services.ingest import manifest_problems, read_manifest, read_quarantine
 
     settings = _settings(args)
     manifest = read_manifest(settings)
@@ -454,7 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_run)
 
-    kinds = ", ".join(USER_KINDS)  # the registry in pipelines/reference.py: a new kind is listed here by itself
+    kinds = ", ".join(
+        USER_KINDS
+    )  # the registry in pipelines/services/reference.py: a new kind is listed here by itself
     later = f" ({', '.join(LATER_KINDS)} not yet)" if LATER_KINDS else ""
     p = sub.add_parser(
         "reference",

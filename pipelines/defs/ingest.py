@@ -3,9 +3,9 @@
 import dagster as dg
 
 from pipelines.defs.resources import TokencompResource
-from pipelines.ingest import sweep_landing
 from pipelines.progress import report_progress
-from pipelines.reference import KINDS, load_reference
+from pipelines.services.ingest import sweep_landing
+from pipelines.services.reference import KINDS, load_reference
 from transforms.sources import source_ids
 
 

@@ -25,8 +25,8 @@ from rich.console import Console
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import Settings, load_settings
-from pipelines.lake import build_window
-from pipelines.warehouse import build_and_publish
+from pipelines.services.lake import build_window
+from pipelines.services.warehouse import build_and_publish
 from tests.conftest import duckdb_cli
 from warehouse.build import MODELS
 from warehouse.report import query
@@ -344,7 +344,7 @@ def test_a_backfill_in_small_chunks_writes_the_same_lake(
     copy = replace(settings, data_dir=tmp_path / "data")
     shutil.copytree(settings.raw, copy.raw)
     shutil.copytree(settings.reference, copy.reference)
-    monkeypatch.setattr("pipelines.lake.CHUNK_DAYS", 3)
+    monkeypatch.setattr("pipelines.services.lake.CHUNK_DAYS", 3)
     report = build_window(copy, date(2026, 3, 4), date.fromisoformat(END))
     assert _lake_digests(copy) == _lake_digests(settings)
     assert report.rejected_lines == 1  # the demo's one malformed line, counted once across chunks

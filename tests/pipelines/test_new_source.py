@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 
 from pipelines.config import Settings, load_settings
-from pipelines.ingest import ingest, read_manifest
-from pipelines.lake import build_window
+from pipelines.services.ingest import ingest, read_manifest
+from pipelines.services.lake import build_window
 from tests.pipelines.tiny_sources import tiny_batch_parquet, tiny_gateway_csv
 from transforms.sources import register, source_ids, unregister
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.ingest import parsing, raw_files, read_manifest
-from pipelines.reference import reference_frame
+from pipelines.services.ingest import parsing, raw_files, read_manifest
+from pipelines.services.reference import reference_frame
 from transforms.common import ParseResult, inflate_limits
 from transforms.normalize import canonicalize, in_window
 from transforms.pricing import default_overrides, load_overrides

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.storage import append_jsonl, read_jsonl
+from pipelines.services.storage import append_jsonl, read_jsonl
 from transforms.common import InflateLimits, RawFile, UnreadableFile, inflate_limits
 from transforms.sources import is_source, parse, spec
 
