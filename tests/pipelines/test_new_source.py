@@ -140,3 +140,24 @@ def test_no_project_file_outside_the_tiny_sources_names_them() -> None:
         and ("tiny_gateway_csv" in p.read_text() or "tiny_batch_parquet" in p.read_text())
     ]
     assert named == []
+
+
+def test_zero_config_takes_sources_and_roles_from_the_registry_and_config_overrides_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TOKENCOMP_CONFIG", raising=False)
+    defaults = load_settings()
+    assert defaults.enabled_sources == source_ids()
+    assert defaults.roles == {
+        "anthropic": {"billed": "anthropic_cost", "metered": "anthropic_usage"},
+        "openai": {"billed": "openai_costs", "metered": "openai_usage"},
+    }
+    (tmp_path / "tokencomp.toml").write_text(
+        '[pipeline]\nenabled_sources = ["openai_usage"]\n\n[roles.anthropic]\nmetered = "claude_code_logs"\n'
+    )
+    configured = load_settings()
+    assert configured.enabled_sources == ("openai_usage",)
+    assert configured.roles["anthropic"] == {"billed": "anthropic_cost", "metered": "claude_code_logs"}
+    assert configured.role_of("claude_code_logs") == "metered"
+    assert configured.role_of("anthropic_usage") == "observational"
