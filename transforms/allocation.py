@@ -19,6 +19,7 @@ from importlib.resources import files
 import polars as pl
 
 from transforms.common import connect
+from transforms.money import install_money_macros
 
 
 def allocate(rows: pl.DataFrame, billed_providers: Sequence[str]) -> pl.DataFrame:
@@ -32,6 +33,7 @@ def allocate(rows: pl.DataFrame, billed_providers: Sequence[str]) -> pl.DataFram
         return rows
     usage_rows = rows.with_row_index("_row")
     con = connect()
+    install_money_macros(con)
     sql = files("transforms").joinpath("sql/allocate.sql").read_text()
     placed = con.sql(sql, params={"billed_providers": list(billed_providers)}).pl()
     billed_days = (

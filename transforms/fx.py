@@ -4,7 +4,7 @@ A rate is in units of the currency per USD (`fx_rates.units_per_usd`, the canoni
 `billed_cost_usd = amount_original / fx_rate`. The rate of a billing day is the latest one of its
 currency on or before that day, at most `max_age_days` old, so weekends and holidays (no reference
 rate published) use the last business day's. Division is exact integer arithmetic in units of 1e-12,
-rounded once at 12 places, half away from zero (`sql/fx_macros.sql`); never through a binary float.
+rounded once at 12 places, half away from zero (`money_div` in `sql/money_macros.sql`); never through a binary float.
 
 A non-USD amount with no rate young enough is a blocking error (DESIGN, "Money rules"): the caller gets
 `MissingFxRateError` naming the currency and the day, never a NULL in spend.
@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from transforms.common import connect
+from transforms.money import install_money_macros
 from transforms.schema import MONEY
 
 FX_RATES_SCHEMA = pl.Schema({"date": pl.Date, "currency": pl.String, "units_per_usd": MONEY})
@@ -51,7 +52,7 @@ def _sql(name: str) -> str:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     con = connect()
-    con.execute(_sql("fx_macros"))
+    install_money_macros(con)
     return con
 
 

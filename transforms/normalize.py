@@ -1,46 +1,28 @@
-"""From parsed source rows to lake rows: spend roles, reporting dates, cost basis and list price.
+"""Canonical shaping of parsed source rows: spend roles, reporting dates and cost basis.
 
 Pure: the caller passes parsed canonical rows and the role map from config; nothing here reads files.
+The lake build composes it with the other steps, each its own function: FX conversion
+(`transforms.fx.convert_to_usd`), list pricing (`transforms.pricing.price_usage`), seat pricing
+(`transforms.seats.price_seats`) and allocation of the bill (`transforms.allocation.allocate`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 
 import polars as pl
 
-from transforms.allocation import allocate
-from transforms.fx import FX_RATES_SCHEMA, convert_to_usd
-from transforms.pricing import price_usage
-from transforms.schema import USAGE_SCHEMA
-from transforms.seats import price_seats
 
+def stamp_roles(rows: pl.DataFrame, roles: Mapping[str, str], timezone: str) -> pl.DataFrame:
+    """Stamp `spend_role` (from config; unnamed sources are observational), `usage_date` (the reporting time
+    zone's day of `period_start`) and `cost_basis`.
 
-def canonicalize(
-    rows: pl.DataFrame,
-    roles: Mapping[str, str],
-    timezone: str,
-    billed_providers: Sequence[str],
-    seat_prices: pl.DataFrame | None = None,
-    price_overrides: pl.DataFrame | None = None,
-    fx_rates: pl.DataFrame | None = None,
-    max_rate_age_days: int = 7,
-) -> pl.DataFrame:
-    """Stamp `spend_role`, `usage_date` (reporting time zone) and `cost_basis`, list-price, then allocate.
-
-    Billed rows keep their provider dollars (`cost_basis = 'billed'`); metered rows get the billed
-    dollars allocated onto them (`transforms.allocation`), or stay at list cost where no bill exists;
-    observational rows carry a list cost for attribution but are never summed into spend. With
-    `seat_prices`, subscription seat rows are priced per day from it (`transforms.seats`) before allocation;
-    `price_overrides` (negotiated prices, corrections, models the catalog lacks) apply on top of the catalog.
-    Billed money in another currency is converted to USD first, at the billing day's rate from `fx_rates`
-    (`transforms.fx`); a non-USD amount with no rate raises `MissingFxRateError`, so nothing is written.
+    Billed rows keep their provider dollars (`cost_basis = 'billed'`); metered rows start at list cost
+    (`'list'`, until allocation places the bill on them); observational rows carry no cost basis: they name
+    who used a route but are never summed into spend.
     """
-    if rows.height == 0:
-        return USAGE_SCHEMA.to_frame()
-    rows = convert_to_usd(rows, fx_rates if fx_rates is not None else FX_RATES_SCHEMA.to_frame(), max_rate_age_days)
-    staged = rows.with_columns(
+    return rows.with_columns(
         pl.col("source").replace_strict(dict(roles), default="observational").alias("spend_role"),
         pl.col("period_start").dt.convert_time_zone(timezone).dt.date().alias("usage_date"),
     ).with_columns(
@@ -50,10 +32,6 @@ def canonicalize(
         .then(pl.lit("list"))
         .alias("cost_basis"),
     )
-    priced = price_usage(staged, price_overrides)
-    if seat_prices is not None:
-        priced = price_seats(priced, seat_prices)
-    return allocate(priced, billed_providers)
 
 
 def in_window(rows: pl.DataFrame, start: date, end: date) -> pl.DataFrame:

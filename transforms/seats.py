@@ -30,6 +30,7 @@ from importlib.resources import files
 import polars as pl
 
 from transforms.common import connect
+from transforms.money import install_money_macros
 
 PRICE_VERSION = "seat_prices"
 SEAT = "seat"
@@ -92,6 +93,7 @@ def price_seats(rows: pl.DataFrame, seat_prices: pl.DataFrame) -> pl.DataFrame:
     indexed = rows.with_row_index("_row")
     seat_rows = indexed.filter(is_seat).select("_row", "provider", "line_item", "billing_date", "quantity")
     con = connect()
+    install_money_macros(con)
     con.register("seat_rows", seat_rows)
     con.register("seat_prices", table)
     sql = files("transforms").joinpath("sql/price_seats.sql").read_text()

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from transforms.money import install_money_macros
 from warehouse.families import register_model_families
 
 # Build order. Each file creates one table (plus its comments) from the src_* views and earlier tables.
@@ -136,7 +137,7 @@ def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], 
             con.execute(f"create schema {schema}")  # identifiers from the fixed SCHEMAS tuple
         _register_sources(con, inputs)
         register_model_families(con)
-        run_sql(con, sql_text("_macros"), {})
+        install_money_macros(con)  # the lake's own money macros: one largest-remainder split for both
         for done, model in enumerate(MODELS, start=1):
             run_sql(con, sql_text(model), inputs.params)
             if model == "core/spend_computed" and not inputs.closed_spend_files:

@@ -19,10 +19,13 @@ import polars as pl
 from pipelines.config import Settings
 from pipelines.services.ingest import parsing, raw_files, read_manifest
 from pipelines.services.reference import reference_frame
+from transforms.allocation import allocate
 from transforms.common import ParseResult, inflate_limits
-from transforms.normalize import canonicalize, in_window
-from transforms.pricing import default_overrides, load_overrides
+from transforms.fx import convert_to_usd
+from transforms.normalize import in_window, stamp_roles
+from transforms.pricing import default_overrides, load_overrides, price_usage
 from transforms.schema import USAGE_SCHEMA
+from transforms.seats import price_seats
 from transforms.sources import is_source, parse
 
 PARTITION_COLUMN = "billing_date"
@@ -45,6 +48,37 @@ class LakeReport:
     def rows(self) -> int:
         """Total canonical rows written for the window."""
         return sum(self.rows_by_source.values())
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What a lake build prices with, read once per run so every chunk of a backfill uses the same book:
+    the price overrides (or the packaged default), `seat_prices` and `fx_rates`."""
+
+    overrides: pl.DataFrame
+    seat_prices: pl.DataFrame
+    fx_rates: pl.DataFrame
+
+    @classmethod
+    def read(cls, settings: Settings) -> Prices:
+        """Read the configured overrides file and the stored seat prices and FX rates."""
+        return cls(
+            overrides=load_overrides(settings.price_overrides) if settings.price_overrides else default_overrides(),
+            seat_prices=reference_frame(settings, "seat_prices"),
+            fx_rates=reference_frame(settings, "fx_rates"),
+        )
+
+
+def lake_rows(rows: pl.DataFrame, settings: Settings, prices: Prices) -> pl.DataFrame:
+    """Parsed rows of whole billing days → lake rows: billed money in USD, spend roles, list prices, seat
+    prices, then each provider's bill allocated onto its metered rows."""
+    if rows.height == 0:
+        return USAGE_SCHEMA.to_frame()
+    roles = {s: settings.role_of(s) for s in settings.enabled_sources}
+    usd = convert_to_usd(rows, prices.fx_rates, settings.fx_max_rate_age_days)
+    staged = stamp_roles(usd, roles, settings.timezone)
+    priced = price_seats(price_usage(staged, prices.overrides), prices.seat_prices)
+    return allocate(priced, settings.billed_providers)
 
 
 class ZoneChanged(ValueError):
@@ -137,20 +171,20 @@ def build_window(
     if zone is None:
         record_zone(settings)  # the first build fixes the zone (a lake from before the record adopts it)
     report = LakeReport(start, end)
+    prices = Prices.read(settings)
     total = (end - start).days + 1
     chunk_start = start
     while chunk_start <= end:
         chunk_end = min(end, chunk_start + timedelta(days=CHUNK_DAYS - 1))
-        _build_chunk(settings, chunk_start, chunk_end, report)
+        _build_chunk(settings, chunk_start, chunk_end, prices, report)
         if progress is not None:
             progress((chunk_end - start).days + 1, total)
         chunk_start = chunk_end + timedelta(days=1)
     return report
 
 
-def _build_chunk(settings: Settings, start: date, end: date, report: LakeReport) -> None:
+def _build_chunk(settings: Settings, start: date, end: date, prices: Prices, report: LakeReport) -> None:
     parsed = parse_window(settings, start, end)
-    roles = {s: settings.role_of(s) for s in settings.enabled_sources}
     frames = [in_window(r.rows, start, end) for r in parsed.values()]
     # a delivery spanning chunks is parsed in each; its bad lines are counted once, in its first chunk
     report.rejected_lines += sum(
@@ -158,23 +192,14 @@ def _build_chunk(settings: Settings, start: date, end: date, report: LakeReport)
         for r in parsed.values()
     )
     rows = pl.concat(frames) if frames else USAGE_SCHEMA.to_frame()
-    lake_rows = canonicalize(
-        rows,
-        roles,
-        settings.timezone,
-        settings.billed_providers,
-        reference_frame(settings, "seat_prices"),
-        load_overrides(settings.price_overrides) if settings.price_overrides else default_overrides(),
-        fx_rates=reference_frame(settings, "fx_rates"),
-        max_rate_age_days=settings.fx_max_rate_age_days,
-    )
-    for source, count in lake_rows.group_by("source").len().iter_rows():
+    built = lake_rows(rows, settings, prices)
+    for source, count in built.group_by("source").len().iter_rows():
         report.rows_by_source[source] = report.rows_by_source.get(source, 0) + count
     report.rows_by_source = dict(sorted(report.rows_by_source.items()))
-    report.unpriced_rows += lake_rows.filter(pl.col("pricing_flag") == "unpriced").height
+    report.unpriced_rows += built.filter(pl.col("pricing_flag") == "unpriced").height
     by_day = {
         key[0]: frame
-        for key, frame in lake_rows.sort(PARTITION_COLUMN, "source", "record_id").group_by(
+        for key, frame in built.sort(PARTITION_COLUMN, "source", "record_id").group_by(
             PARTITION_COLUMN, maintain_order=True
         )
     }

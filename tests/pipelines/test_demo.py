@@ -8,14 +8,16 @@ import json
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 from genai_prices import Usage, calc_price
 
-from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, DemoTruth, generate
+from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, REFERENCE_WRITERS, SOURCE_WRITERS, DemoTruth, generate
+from pipelines.demo.prices import PriceBook
+from transforms.sources import source_ids
 
 END = date(2026, 3, 31)
 SMALL = {"engineers": 20, "days": 10, "end": END, "seed": 7}
@@ -150,6 +152,42 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(
     assert _digests(demo.out_dir.parent) != _digests(other.out_dir.parent)
 
 
+def _aggregate(root: Path) -> tuple[int, str]:
+    """(file count, sha256 over every file's relative path and sha256, in path order) of a demo's output."""
+    lines = "".join(f"{rel}\0{digest}\n" for rel, digest in _digests(root).items())
+    return len(_digests(root)), hashlib.sha256(lines.encode()).hexdigest()
+
+
+# Recorded from the single-module generator (pipelines/demo.py at 360a1d2) BEFORE it was split into the
+# pipelines/demo/ package: the split must not move a byte. A genai-prices upgrade that changes a price of
+# the demo's models changes these digests on purpose; any other change to them is a regression.
+PRE_SPLIT_DIGESTS = [
+    (SMALL, 78, "6b25aa0a8bd28f97627d8257fec065671de8daf0374b546731e4e04e8e1b5b9e"),
+    (
+        {"engineers": 30, "days": 10, "end": date(2025, 3, 10), "seed": 42},
+        84,
+        "3ec3abd84fa50103a07ed5e75d64f68050bf598bacea453867f1f1b8d0efdcee",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "n_files", "digest"), PRE_SPLIT_DIGESTS, ids=["20x10-seed7", "30x10-seed42"])
+def test_output_is_byte_identical_to_the_generator_before_the_split(
+    config: dict[str, Any], n_files: int, digest: str, tmp_path: Path
+) -> None:
+    generate(tmp_path / "landing", **config)
+    assert _aggregate(tmp_path) == (n_files, digest)
+
+
+def test_every_parsed_source_has_exactly_one_demo_writer(demo: DemoTruth) -> None:
+    # the writer mapping is keyed by source id; the registry is the project's one list of sources
+    assert sorted(SOURCE_WRITERS) == sorted(source_ids())
+    assert sorted(REFERENCE_WRITERS) == ["aliases", "roster", "route_members", "salaries", "scopes"]
+    landing = demo.out_dir
+    assert sorted(p.name for p in landing.iterdir()) == sorted([*SOURCE_WRITERS, *REFERENCE_WRITERS])
+    assert set(demo.data["counts"]["rows"]) == {*SOURCE_WRITERS, *REFERENCE_WRITERS}
+
+
 def test_truth_file_sits_beside_landing_and_matches_the_returned_data(demo: DemoTruth) -> None:
     assert demo.path == demo.out_dir.parent / "demo" / "truth.json"
     assert json.loads(demo.path.read_text(encoding="utf-8")) == demo.data
@@ -227,6 +265,41 @@ def test_openai_input_tokens_include_cached_and_cache_write(demo: DemoTruth) -> 
         assert r["input_tokens"] == parts
         assert r["object"] == "organization.usage.completions.result"
         assert r["model"] in OPENAI_MODELS
+
+
+def _genai_per_mtok(provider: str, model: str, day: date, cw: str) -> tuple[Decimal, ...]:
+    """Per-MTok prices by genai-prices' own calculator: a 100k-token probe per kind, 300k for the 200k+ tier."""
+    n = 300_000 if cw == "200k-1M" else 100_000
+    when = datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    def total(**tokens: int) -> Decimal:
+        return Decimal(
+            calc_price(Usage(**tokens), model, provider_id=provider, genai_request_timestamp=when).total_price
+        )
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        plain = total(input_tokens=n)
+        probes = [plain, total(input_tokens=n, cache_read_tokens=n)]
+        if provider == "anthropic":
+            probes.append(total(input_tokens=n, cache_write_tokens=n, cache_write_5m_tokens=n))
+            probes.append(total(input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n))
+        probes.append(total(input_tokens=n, output_tokens=n) - plain)
+        return tuple((p * 1_000_000 / n).normalize() for p in probes)
+
+
+@pytest.mark.parametrize("day", [date(2024, 1, 1), date(2025, 3, 10), date(2025, 10, 15), END, date(2027, 6, 30)])
+def test_the_demo_prices_from_the_project_price_table_equal_genai_prices_own_calculation(day: date) -> None:
+    # The demo reads transforms.pricing's table; genai-prices' calculator is the outside route it must match,
+    # exponent and all (the pre-split demo priced through the calculator, and its bytes depend on both).
+    book = PriceBook()
+    for model in ANTHROPIC_MODELS:
+        for cw in ("0-200k", "200k-1M"):
+            got, expected = book.anthropic(model, day, cw), _genai_per_mtok("anthropic", model, day, cw)
+            assert [p.as_tuple() for p in got] == [p.as_tuple() for p in expected], (model, cw)
+    for model in OPENAI_MODELS:
+        got, expected = book.openai(model, day), _genai_per_mtok("openai", model, day, "0-200k")
+        assert [p.as_tuple() for p in got] == [p.as_tuple() for p in expected], model
 
 
 def test_every_model_resolves_in_genai_prices() -> None:
@@ -445,17 +518,22 @@ def test_tokenmaxxers_are_exactly_those_over_their_band_base(demo: DemoTruth) ->
 
 
 def test_tokenmaxxers_at_a_larger_company(tmp_path: Path) -> None:
-    stages: list[str] = []
+    events: list[tuple[str, int, int]] = []
     truth = generate(
         tmp_path / "landing",
         engineers=60,
         days=30,
         end=END,
         seed=11,
-        progress=lambda stage, done, total: stages.append(stage),
+        progress=lambda stage, done, total: events.append((stage, done, total)),
     )
     _assert_tokenmaxxers(truth)
-    assert {"usage", "claude_code_logs", "anthropic_exports", "openai_exports", "truth"} <= set(stages)
+    stages = [e[0] for e in events]
+    # the CLI prints one line per stage, when done == total: each stage runs once, in this order
+    runs = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
+    assert runs == ["roster", "usage", "claude_code_logs", "anthropic_exports", "openai_exports", "truth"]
+    for stage in ("anthropic_exports", "openai_exports"):  # 30 days = 5 pages, each reported once
+        assert [e[1:] for e in events if e[0] == stage] == [(p, 5) for p in range(1, 6)]
     assert 6 <= len(truth.data["non_spenders"]) <= 15
 
 

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from transforms.normalize import canonicalize
+from transforms.allocation import allocate
+from transforms.normalize import stamp_roles
+from transforms.pricing import price_usage
 from transforms.schema import USAGE_SCHEMA, conform
 from transforms.seats import PRICE_VERSION, SEAT_PRICES_SCHEMA, SeatPriceError, price_seats
 
@@ -197,7 +199,7 @@ def test_the_days_of_a_month_sum_exactly_to_any_monthly_price(price: str, month:
     assert costs == sorted(costs, reverse=True)
 
 
-def test_canonicalize_prices_seat_rows_and_leaves_token_rows_as_before() -> None:
+def test_seat_pricing_prices_seat_rows_and_leaves_token_rows_as_before() -> None:
     day = date(2026, 3, 2)
     token = conform(
         pl.DataFrame(
@@ -219,8 +221,9 @@ def test_canonicalize_prices_seat_rows_and_leaves_token_rows_as_before() -> None
     seat = _seats([day, day + timedelta(days=1)])
     rows = pl.concat([token, seat])
     roles = {"claude_code_logs": "metered", "cursor": "metered"}
-    before = canonicalize(rows, roles, "UTC", ["anthropic"])
-    after = canonicalize(rows, roles, "UTC", ["anthropic"], MONTHLY_19)
+    priced = price_usage(stamp_roles(rows, roles, "UTC"))  # the lake build's steps, seat pricing on and off
+    before = allocate(priced, ["anthropic"])
+    after = allocate(price_seats(priced, MONTHLY_19), ["anthropic"])
     assert after.schema == USAGE_SCHEMA
     assert after[0].equals(before[0])
     assert after["list_cost_usd"][0] == Decimal("0.010500000000")  # 1000 x $3/M + 500 x $15/M

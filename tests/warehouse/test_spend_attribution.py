@@ -303,3 +303,46 @@ def test_a_shared_route_split_is_exact_and_proportional(
     expected = largest_remainder(total, {f"E{i + 1}": w for i, w in enumerate(weights)})
     assert spend == {(e, "shared_route"): v for e, v in expected.items()}
     assert sum(spend.values()) == total
+
+
+def test_a_shared_route_pool_at_the_documented_maxima_splits_exactly_without_overflow(tmp_path: Path) -> None:
+    # docs/ingest-limits.md: a record holds at most 10^10 tokens per field and costs at most $1.2e7 (o1-pro).
+    # A thousand such records on one shared key in a day is a $1.2e10 pool; units x weight used to be ~10^44
+    # in HUGEINT (the limit was a pool of about $1.3e7).
+    maxed = dict.fromkeys(TOKENS, 10**10)
+    rows = [
+        row("openai_usage", "metered", ("api_key_id", "key_gateway"), "10799999.999999999999", "12000000", **maxed)
+        | {"record_id": f"m{i}"}
+        for i in range(1000)
+    ]
+    logged = {
+        "ann@x.example": (600, "11999999.99999999"),
+        "bo@x.example": (300, "11999999.5"),
+        "cy@x.example": (7, "3"),
+    }
+    rows += [
+        row("litellm_spend", "observational", ("email", email), None, cost) | {"record_id": f"{email}{i}"}
+        for email, (count, cost) in logged.items()
+        for i in range(count)
+    ]
+    members = [("key_gateway", e, None, None) for e in ("E1", "E2", "E3")]
+    path = warehouse(tmp_path, rows, ANN_BO_CY, members)
+    with duckdb.connect(str(path), read_only=True) as con:
+        got = {
+            e: (s, lc, t)
+            for e, s, lc, t in con.sql(
+                "select engineer_id, sum(spend_usd), sum(list_cost_usd), sum(output_tokens) from core.fct_spend "
+                "where principal_id = 'key_gateway' group by all"
+            ).fetchall()
+        }
+    pool, list_pool = Decimal("10799999.999999999999") * 1000, Decimal(12000000) * 1000
+    weights = {f"E{n}": count * Decimal(cost) for n, (count, cost) in enumerate(logged.values(), start=1)}
+    spend, listed = largest_remainder(pool, weights), largest_remainder(list_pool, weights)
+    assert {e: (s, lc) for e, (s, lc, _) in got.items()} == {e: (spend[e], listed[e]) for e in weights}
+    assert sum(s for s, _, _ in got.values()) == pool and sum(lc for _, lc, _ in got.values()) == list_pool
+    assert sum(t for _, _, t in got.values()) == 1000 * 10**10
+    assert spend == {
+        "E1": Decimal("7200000085.999999026556"),
+        "E2": Decimal("3599999893.000000721611"),
+        "E3": Decimal("21.000000250833"),
+    }

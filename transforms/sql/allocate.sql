@@ -2,6 +2,7 @@
 -- grain both share, in proportion to list cost, by the largest-remainder method at scale 12.
 -- Inputs (replacement scans): usage_rows (canonical lake rows of a window, with a _row index).
 -- Parameter: $billed_providers (providers whose billed source is configured).
+-- Macros: money_units, money_of_units, largest_remainder (money_macros.sql).
 -- Output: _row, allocated_cost_usd: for a metered row the billed dollars placed on it, for a billed row
 -- the part of it placed on metered rows (the rest is the unallocated remainder).
 --
@@ -21,9 +22,7 @@ with billed as (
         token_kind,
         context_window,
         service_tier,
-        -- integer units of 1e-12, whole and fractional parts apart so nothing has to fit DECIMAL(38,12) x 10^12
-        trunc(billed_cost_usd)::hugeint * 1000000000000::hugeint
-            + ((billed_cost_usd - trunc(billed_cost_usd)) * 1000000000000)::hugeint as billed_units
+        money_units(billed_cost_usd) as billed_units
     from usage_rows
     where spend_role = 'billed' and billed_cost_usd is not null and billed_cost_usd <> 0
 ),
@@ -54,7 +53,7 @@ kind_components as (
 ),
 
 by_kind as (
-    select billed.billed_row, billed.billed_units, c.metered_row, c.token_kind as component, c.weight
+    select billed.billed_row, billed.billed_units, c.metered_row, c.weight
     from billed
     inner join kind_components as c
         on c.provider = billed.provider
@@ -73,12 +72,7 @@ by_scope_raw as (
         billed.billed_row,
         billed.billed_units,
         m._row as metered_row,
-        'row' as component,
-        coalesce(
-            trunc(m.list_cost_usd)::hugeint * 1000000000000::hugeint
-                + ((m.list_cost_usd - trunc(m.list_cost_usd)) * 1000000000000)::hugeint,
-            0
-        ) as list_weight,
+        coalesce(money_units(m.list_cost_usd), 0) as list_weight,
         (m.uncached_input_tokens + m.cache_read_tokens + m.cache_write_5m_tokens + m.cache_write_1h_tokens
             + m.output_tokens)::hugeint as token_weight
     from billed
@@ -96,7 +90,6 @@ by_scope as (
         billed_row,
         billed_units,
         metered_row,
-        component,
         if(sum(list_weight) over (partition by billed_row) > 0, list_weight, token_weight) as weight
     from by_scope_raw
 ),
@@ -107,62 +100,14 @@ components as (
     select * from by_scope where weight > 0
 ),
 
-scaled as (
-    -- billed units x weight must fit hugeint (1.7e38). When the digits of the bill (b) and of the total
-    -- weight add up to more than 38, weights drop that many trailing digits. The shares still sum to the
-    -- bill exactly; a share moves from its exact proportion by at most 10^(2b - 37) units of 1e-12, so
-    -- under one unit for any bill below $10^6 (b <= 18), and 1e-11 of the bill at the 10^14 maximum
-    select
-        *,
-        greatest(
-            0,
-            length(abs(billed_units)::varchar) + length((sum(weight) over (partition by billed_row))::varchar) - 38
-        ) as dropped_digits
-    from components
-),
-
-shares as (
-    select
-        billed_row,
-        billed_units,
-        metered_row,
-        component,
-        weight // ('1' || repeat('0', dropped_digits))::hugeint as weight
-    from scaled
-),
-
-weighted as (
-    select
-        *,
-        sum(weight) over (partition by billed_row) as total_weight,
-        abs(billed_units) * weight as numerator
-    from shares
-),
-
-floored as (
-    select
-        *,
-        numerator // total_weight as floor_units,
-        numerator % total_weight as remainder
-    from weighted
-),
-
-ranked as (
-    select
-        *,
-        abs(billed_units) - sum(floor_units) over (partition by billed_row) as leftover,
-        row_number() over (
-            partition by billed_row order by remainder desc, metered_row, component
-        ) as remainder_rank
-    from floored
+parts as (
+    -- a metered row takes one component of a billed row (one token kind, or the whole row), so it is the item
+    select billed_row as grp, metered_row as item, billed_units as units, weight from components
 ),
 
 allocated as (
-    select
-        billed_row,
-        metered_row,
-        sign(billed_units) * (floor_units + if(remainder_rank <= leftover, 1, 0)) as amount_units
-    from ranked
+    -- largest remainder at scale 12, overflow-safe for every bill and weight (money_macros.sql)
+    select grp as billed_row, item as metered_row, units as amount_units from largest_remainder(parts)
 ),
 
 per_row as (
@@ -174,7 +119,7 @@ per_row as (
 final as (
     select
         _row,
-        (units::decimal(38, 0) * 0.000000000001::decimal(13, 12))::decimal(38, 12) as allocated_cost_usd
+        money_of_units(units) as allocated_cost_usd
     from per_row
 )
 

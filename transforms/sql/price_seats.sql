@@ -4,10 +4,12 @@
 -- Output: one row per seat row: _row, list_cost_usd (DECIMAL(38,12); null when no price is in force).
 --
 -- Pro-rating. A monthly price P (units) is split over the n days of the billing month by the largest-remainder
--- method: every day gets P // n and the first P % n days one unit more, so one seat held every day of a month
--- costs exactly P. A yearly price is first split over the 12 calendar months the same way (January first),
--- then each month over its days, so a full calendar year of days costs exactly the yearly price.
+-- macro (money_macros.sql), every day weighing 1: every day gets P // n and the first P % n days one unit
+-- more, so one seat held every day of a month costs exactly P. A yearly price is first split over the 12
+-- calendar months the same way (January first), then each month over its days, so a full calendar year of
+-- days costs exactly the yearly price.
 -- Money never passes through DOUBLE: decimals become HUGEINT units, and only `//` and `%` divide.
+-- Macros: money_units, money_of_units, largest_remainder (money_macros.sql).
 with prices as (
     select
         provider,
@@ -20,12 +22,7 @@ with prices as (
 ),
 
 price_units as (
-    -- whole dollars and the fraction apart, so scaling by 1e12 cannot overflow DECIMAL(38, 12)
-    select
-        *,
-        trunc(price)::hugeint * 1000000000000::hugeint + ((price - trunc(price)) * 1000000000000)::hugeint
-            as plan_units
-    from prices
+    select *, money_units(price) as plan_units from prices
 ),
 
 in_force as (
@@ -48,25 +45,59 @@ in_force as (
     ) = 1
 ),
 
+year_parts as (
+    -- a yearly price over the 12 calendar months, each weighing 1: the earliest months take the extra units
+    select {'plan_units': y.plan_units} as grp, m.month as item, y.plan_units as units, 1::hugeint as weight
+    from (select distinct plan_units from in_force where period = 'year') as y
+    cross join range(1, 13) as m(month)
+),
+
+year_months as (
+    select grp.plan_units, item as month, units as month_units from largest_remainder(year_parts)
+),
+
 month_units as (
     select
-        *,
-        case period
-            when 'month' then plan_units
-            when 'year' then plan_units // 12 + if(month(billing_date) <= plan_units % 12, 1, 0)
+        in_force.*,
+        case in_force.period
+            when 'month' then in_force.plan_units
+            when 'year' then year_months.month_units
         end as month_units,
-        day(last_day(billing_date))::hugeint as days_in_month,
-        day(billing_date) as day_of_month
+        day(last_day(in_force.billing_date))::hugeint as days_in_month,
+        day(in_force.billing_date) as day_of_month
     from in_force
+    left join year_months
+        on in_force.period = 'year'
+        and year_months.plan_units = in_force.plan_units
+        and year_months.month = month(in_force.billing_date)
+),
+
+month_parts as (
+    -- a month's amount over its days, each weighing 1: the earliest days take the extra units
+    select
+        {'month_units': g.month_units, 'days_in_month': g.days_in_month} as grp,
+        d.day as item,
+        g.month_units as units,
+        1::hugeint as weight
+    from (select distinct month_units, days_in_month from month_units where month_units is not null) as g
+    inner join range(1, 32) as d(day) on d.day <= g.days_in_month
+),
+
+month_days as (
+    select grp.month_units, grp.days_in_month, item as day_of_month, units as seat_day_units
+    from largest_remainder(month_parts)
 ),
 
 day_units as (
     select
-        *,
-        month_units // days_in_month + if(day_of_month <= month_units % days_in_month, 1, 0) as seat_day_units,
-        trunc(quantity)::hugeint * 1000000000000::hugeint
-            + ((quantity - trunc(quantity)) * 1000000000000)::hugeint as quantity_units
+        month_units.*,
+        month_days.seat_day_units,
+        money_units(month_units.quantity) as quantity_units
     from month_units
+    left join month_days
+        on month_days.month_units = month_units.month_units
+        and month_days.days_in_month = month_units.days_in_month
+        and month_days.day_of_month = month_units.day_of_month
 ),
 
 costed as (
@@ -81,9 +112,7 @@ costed as (
 final as (
     select
         _row,
-        (
-            sign(cost_units_24) * ((abs(cost_units_24) + 500000000000) // 1000000000000)
-        )::decimal(38, 0) * 0.000000000001::decimal(13, 12) as cost
+        money_of_units(sign(cost_units_24) * ((abs(cost_units_24) + 500000000000) // 1000000000000)) as cost
     from costed
 )
 

@@ -9,7 +9,8 @@ create temp table spend_computed as
 --                 routes explain;
 --   unattributed  a shared route none of whose members logged usage that day and model, an unknown route (no
 --                 alias, no members: all of it, claimed by no one), and billed dollars no metered row carries.
--- The split is exact: largest remainder on integer units of 1e-12, so it never changes a total.
+-- The split is exact: largest remainder on integer units of 1e-12 (the `largest_remainder` macro of
+-- transforms/sql/money_macros.sql, overflow-safe for any pool), so it never changes a total.
 with usage as (
     select * from core.fct_usage_daily
 ),
@@ -66,7 +67,7 @@ participants as (
     select
         members.route_row,
         members.engineer_id,
-        cast(observed.observed_list_usd * 1000000000000 as hugeint) as weight
+        money_units(observed.observed_list_usd) as weight
     from members
     inner join unresolved using (route_row)
     inner join observed
@@ -89,8 +90,8 @@ measures as (
             provider,
             billing_date,
             model,
-            coalesce(cast(spend_usd * 1000000000000 as hugeint), 0) as spend,
-            coalesce(cast(list_cost_usd * 1000000000000 as hugeint), 0) as list,
+            coalesce(money_units(spend_usd), 0) as spend,
+            coalesce(money_units(list_cost_usd), 0) as list,
             coalesce(uncached_input_tokens, 0)::hugeint as uncached_input,
             coalesce(cache_read_tokens, 0)::hugeint as cache_read,
             coalesce(cache_write_5m_tokens, 0)::hugeint as cache_write_5m,
@@ -103,43 +104,19 @@ measures as (
     into name measure value units
 ),
 
-shares as (
+parts as (
+    -- each measure of a route row is split over the members who logged usage, by their list cost
     select
-        measures.route_row,
-        measures.measure,
+        {'route_row': measures.route_row, 'measure': measures.measure} as grp,
+        participants.engineer_id as item,
         measures.units,
-        participants.engineer_id,
-        participants.weight,
-        sum(participants.weight) over (partition by measures.route_row, measures.measure) as total_weight
+        participants.weight
     from measures
     inner join participants using (route_row)
 ),
 
-floored as (
-    select
-        *,
-        abs(units) * weight // total_weight as floor_units,
-        abs(units) * weight % total_weight as remainder
-    from shares
-),
-
-ranked as (
-    select
-        *,
-        abs(units) - sum(floor_units) over (partition by route_row, measure) as leftover,
-        row_number() over (
-            partition by route_row, measure order by remainder desc, engineer_id
-        ) as remainder_rank
-    from floored
-),
-
 split as (
-    select
-        route_row,
-        engineer_id,
-        measure,
-        sign(units) * (floor_units + if(remainder_rank <= leftover, 1, 0)) as units
-    from ranked
+    select grp.route_row, item as engineer_id, grp.measure, units from largest_remainder(parts)
 ),
 
 split_rows as (
@@ -163,9 +140,9 @@ shared_parts as (
         'shared_route' as attribution,
         unresolved.cost_basis,
         if(unresolved.spend_usd is null, null,
-            (split_rows.spend::decimal(38, 0) * 0.000000000001::decimal(13, 12))::decimal(38, 12)) as spend_usd,
+            money_of_units(split_rows.spend)) as spend_usd,
         if(unresolved.list_cost_usd is null, null,
-            (split_rows.list::decimal(38, 0) * 0.000000000001::decimal(13, 12))::decimal(38, 12)) as list_cost_usd,
+            money_of_units(split_rows.list)) as list_cost_usd,
         split_rows.uncached_input::bigint as uncached_input_tokens,
         split_rows.cache_read::bigint as cache_read_tokens,
         split_rows.cache_write_5m::bigint as cache_write_5m_tokens,

@@ -104,12 +104,12 @@ joined as (
 final as (
     select
         *,
-        money_div(spend_usd * 365, days_active) as annualized_run_rate_usd,
+        money_div_down(spend_usd * 365, days_active) as annualized_run_rate_usd,
         -- shares are exact at 12 decimals; reports and the CLI round once, at display
-        share_div(money_div(spend_usd * 365, days_active), band_base_p50) as spend_share_of_base,
-        band_total_p50 + money_div(spend_usd * 365, days_active) as total_comp_with_tokens_usd,
+        share_div(money_div_down(spend_usd * 365, days_active), band_base_p50) as spend_share_of_base,
+        band_total_p50 + money_div_down(spend_usd * 365, days_active) as total_comp_with_tokens_usd,
         share_div(
-            money_div(spend_usd * 365, days_active), band_total_p50 + money_div(spend_usd * 365, days_active)
+            money_div_down(spend_usd * 365, days_active), band_total_p50 + money_div_down(spend_usd * 365, days_active)
         ) as compute_share
     from joined
 )

@@ -20,7 +20,7 @@ per_engineer as (
 annualized as (
     select
         *,
-        money_div(spend_usd * 365, days_active) as annualized_usd
+        money_div_down(spend_usd * 365, days_active) as annualized_usd
     from per_engineer
     where spend_usd > 0
 ),
@@ -29,7 +29,7 @@ annualized as (
 final as (
     select
         *,
-        money_div(annualized_usd, band_base_p50) as share_of_base
+        money_div_down(annualized_usd, band_base_p50) as share_of_base
     from annualized
 )
 
