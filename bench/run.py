@@ -21,9 +21,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.demo import generate
-from pipelines.ingest import discover
+from pipelines.services.ingest import discover
 from transforms.common import RawFile
-from transforms.sources.claude_code_logs import parse
+from transforms.sources import parser
 
 END = date(2026, 3, 31)
 
@@ -88,7 +88,7 @@ def main() -> int:
             for i, (path, name, owner) in enumerate(found, start=1)
         ]
         lines = sum(1 for f in files for _ in f.path.open())
-        ours_s, ours = timed(lambda: parse(files))
+        ours_s, ours = timed(lambda: parser("claude_code_logs")(files))
         base_s, base = timed(lambda: polars_baseline(files))
         assert ours.rows.height == base.height, (ours.rows.height, base.height)  # type: ignore[union-attr]
         print(f"claude_code_logs: {len(files)} files, {lines} lines, {base.height} messages")  # type: ignore[union-attr]

@@ -7,26 +7,25 @@ Exit codes (DESIGN): 0 done; 1 bad usage or input; 2 provider or IO failure afte
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
 import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import NoReturn
 
 import polars as pl
-from rich import box
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.locks import data_dir_lock, lock_holder, private_files
 from pipelines.progress import ProgressDisplay
-from pipelines.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
+from pipelines.services.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
+from pipelines.summary import SUMMARY_WIDTH, attribution_line, read_only_command, summary
+from pipelines.summary import share as _share  # noqa: F401 - tests read it here
+from pipelines.summary import usd as _usd
 from pipelines.terminal import plain, shown
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
@@ -66,28 +65,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(Path(args.config) if args.config else None, data_dir=args.data_dir)
 
 
-def _usd(value: Decimal | None, *, cents: bool = True) -> str:
-    return f"${(value or Decimal(0)).quantize(Decimal('0.01') if cents else Decimal(1)):,}"
-
-
 # --- commands -------------------------------------------------------------------------------------------
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """List the source ids this build can ingest, one a line."""
-    from transforms.sources import PARSERS
+    from transforms.sources import source_ids
 
-    for source in sorted(PARSERS):
+    for source in source_ids():
         print(source)
     return EXIT_OK
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Land files of one source into raw/ (or quarantine/), one line per file."""
-    from pipelines.ingest import ingest, manifest_problems
-    from transforms.sources import PARSERS
+    from pipelines.services.ingest import ingest, manifest_problems
+    from transforms.sources import is_source
 
-    if args.source not in PARSERS:
+    if not is_source(args.source):
         raise CliError(f"unknown source {args.source!r}; run `tokencomp sources` for the list")
     settings = _settings(args)
     try:
@@ -105,7 +100,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_load(args: argparse.Namespace) -> int:
-    """Validate and store a reference file of one kind (the kinds are listed in pipelines/reference.py)."""
+    """Validate and store a reference file of one kind (the kinds are listed in pipelines/services/reference.py)."""
     settings = _settings(args)
     try:
         rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
@@ -131,10 +126,10 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
-    from pipelines.ingest import journal_mark, news_since
     from pipelines.instance import free_dead_runs
-    from pipelines.lake import ZoneChanged, check_zone, record_zone
     from pipelines.runner import dagster_instance, run_nightly
+    from pipelines.services.ingest import journal_mark, news_since
+    from pipelines.services.lake import ZoneChanged, check_zone, record_zone
 
     if start < settings.first_partition_date:
         raise CliError(f"{start} is before the first partition date {settings.first_partition_date}")
@@ -191,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _rebuild_window(settings: Settings, start: date, end: date) -> tuple[date, date]:
     """The asked window widened to every partition day raw/ holds data for (a whole-lake rebuild)."""
-    from pipelines.ingest import read_manifest
+    from pipelines.services.ingest import read_manifest
 
     manifest = read_manifest(settings)
     if manifest.height:
@@ -252,123 +247,15 @@ def _reset_demo_data(settings: Settings) -> None:
     settings.warehouse_path.unlink(missing_ok=True)
 
 
-SUMMARY_WIDTH = 80  # the demo summary fits a classic terminal, even when piped to a wider one
-
-
 def _print_summary(settings: Settings) -> None:
     for part in summary(settings):
         out.print(part, width=min(out.width, SUMMARY_WIDTH), soft_wrap=False)
     out.print(read_only_command(settings.warehouse_path), markup=False, soft_wrap=True)  # kept whole, to copy
 
 
-def summary(settings: Settings) -> list[RenderableType]:
-    """The demo's summary: spend per provider, the top 10 engineers, attribution, and where things are."""
-    from warehouse.report import query
-
-    wh = settings.warehouse_path
-    providers = query(wh, "providers")
-    table = _summary_table("Spend per provider (billed dollars allocated to usage)")
-    for col in ("provider", "spend", "billed", "list price", "unattributed"):
-        table.add_column(col, justify="left" if col == "provider" else "right", no_wrap=col != "provider")
-    for r in providers.iter_rows(named=True):
-        table.add_row(
-            shown(r["provider"]),
-            _usd(r["spend_usd"]),
-            _usd(r["billed_usd"]),
-            _usd(r["list_usd"]),
-            _usd(r["unattributed_usd"]),
-        )
-    parts: list[RenderableType] = [table]
-
-    top = query(wh, "top_engineers", {"limit": 10})
-    table = _summary_table(
-        "Top 10 engineers by token spend",
-        caption="per year: annualized run-rate. band base: the band's median base pay. share: per year ÷ band base.",
-    )
-    for col in ("engineer", "team", "level", "spend", "per year", "band base", "share"):
-        money = col in {"spend", "per year", "band base", "share"}
-        table.add_column(col, justify="right" if money else "left", no_wrap=col != "team")  # team wraps first
-    for r in top.iter_rows(named=True):
-        table.add_row(
-            shown(f"{r['name']} ({r['engineer_id']})"),
-            shown(r["team"]),
-            shown(r["level"]),
-            _usd(r["spend_usd"]),
-            _usd(r["annualized_usd"], cents=False),
-            f"${r['band_base_p50']:,}" if r["band_base_p50"] is not None else "no band",
-            _share(r["share_of_base"]),
-        )
-    parts.append(table)
-
-    a = query(wh, "attribution").row(0, named=True)
-    parts.append(_attribution_line(a))
-    data = shown(_shown(settings.data_dir))
-    parts.append(
-        f"Inputs: the run moved the demo's files out of {data}/landing/: provider exports into {data}/raw/ "
-        f"(byte for byte, listed in {data}/raw/manifest.jsonl), reference CSVs into {data}/reference/ (Parquet)."
-    )
-    parts.append(f"Warehouse: {shown(_shown(wh))}. Open it read-only with:")
-    return parts
-
-
-def _summary_table(title: str, caption: str | None = None) -> Table:
-    return Table(
-        title=title,
-        caption=caption,
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        padding=0,
-        title_justify="left",
-        caption_justify="left",
-    )
-
-
-def _share(value: Decimal | None) -> str:
-    """A share as a percentage with one decimal: rounded once, here, from the stored full-precision value."""
-    if value is None:
-        return "-"
-    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
-
-
-def _shown(path: Path) -> str:
-    """A path as a user would type it here: relative to the current directory when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def read_only_command(warehouse: Path, duckdb_cli: Path | None = None) -> str:
-    """A shell command that opens the published warehouse read-only from here.
-
-    The DuckDB CLI installed beside this Python (the `duckdb-cli` package, which `make demo` installs) when
-    there is one; otherwise this Python with the duckdb module, which tokencomp always has.
-    """
-    cli = duckdb_cli if duckdb_cli is not None else Path(sys.executable).parent / "duckdb"
-    if cli.is_file() and os.access(cli, os.X_OK):
-        return f"  {shlex.quote(_shown(cli))} -readonly {shlex.quote(_shown(warehouse))}"
-    code = f"import duckdb; con = duckdb.connect({json.dumps(_shown(warehouse))}, read_only=True)"
-    return f"  {shlex.quote(_shown(Path(sys.executable)))} -i -c {shlex.quote(code)}"
-
-
-def _attribution_line(a: dict[str, object]) -> str:
-    total = a["spend_usd"] or Decimal(0)
-
-    def pct(part: object) -> str:
-        return f"{float(part / total):.2%}" if total else "-"  # type: ignore[operator]
-
-    return (
-        f"Attribution: {pct(a['alias_usd'])} by alias, {pct(a['shared_route_usd'])} as shares of shared routes, "
-        f"{pct(a['unattributed_usd'])} unattributed ({_usd(a['unattributed_usd'])} of {_usd(total)}: "  # type: ignore[arg-type]
-        f"{_usd(a['unknown_route_usd'])} on {a['unknown_routes']} unknown route(s), "  # type: ignore[arg-type]
-        f"{_usd(a['shared_route_unclaimed_usd'])} of shared routes no member logged, "  # type: ignore[arg-type]
-        f"{_usd(a['unallocated_usd'])} unallocated billed; see mart.unattributed)"  # type: ignore[arg-type]
-    )
-
-
 def cmd_close(args: argparse.Namespace) -> int:
     """Freeze a month's books as the warehouse shows them now."""
-    from pipelines.months import MonthError, close_month, parse_month
+    from pipelines.services.months import MonthError, close_month, parse_month
 
     settings = _settings(args)
     try:
@@ -383,7 +270,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 def cmd_reprice(args: argparse.Namespace) -> int:
     """Recompute a closed month on purpose and print what changed per provider and engineer."""
-    from pipelines.months import MonthError, parse_month, reprice_month
+    from pipelines.services.months import MonthError, parse_month, reprice_month
 
     settings = _settings(args)
     try:
@@ -412,16 +299,16 @@ def cmd_reprice(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Freshness per source, last runs, unattributed share, unpriced models, quarantined files."""
-    from pipelines.ingest import manifest_problems, read_manifest, read_quarantine
+    from pipelines.services.ingest import manifest_problems, read_manifest, read_quarantine
 
     settings = _settings(args)
     manifest = read_manifest(settings)
     table = Table(title=f"Sources ({shown(settings.data_dir)})")
     for col in ("source", "role", "files", "last landed", "data through", "lines rejected"):
         table.add_column(col, no_wrap=True)
-    from transforms.sources import PARSERS
+    from transforms.sources import source_ids
 
-    for source in sorted(PARSERS):
+    for source in source_ids():
         rows = manifest.filter(pl.col("source") == source)
         enabled = source in settings.enabled_sources
         if rows.height == 0:
@@ -471,7 +358,7 @@ def _print_warehouse_status(warehouse: Path) -> None:
             f"Warehouse: unreadable or built by an older tokencomp ({shown(first)}); run `tokencomp run` to rebuild"
         )
         return
-    out.print(_attribution_line(attribution))
+    out.print(attribution_line(attribution))
     if unpriced.height:
         out.print(
             "Unpriced models (flagged, not priced at $0): "
@@ -537,11 +424,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="list the source ids, one a line")
     p.set_defaults(func=cmd_sources)
 
+    from transforms.sources import specs
+
     p = sub.add_parser(
         "ingest",
         help="land files of one source into raw/ (or quarantine/)",
         description="Validate and land files of SOURCE. Prints one line per file. For "
-        "claude_code_logs, PATH is a folder of engineer folders named by email, or one such folder.",
+        f"{', '.join(s.id for s in specs() if s.owner == 'email_folder')}, PATH is a folder of engineer folders "
+        "named by email, or one such folder.",
     )
     p.add_argument("source", metavar="SOURCE", help="source id (see `tokencomp sources`)")
     p.add_argument("paths", metavar="PATH", nargs="+", help="files or folders")
@@ -564,7 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_run)
 
-    kinds = ", ".join(USER_KINDS)  # the registry in pipelines/reference.py: a new kind is listed here by itself
+    kinds = ", ".join(
+        USER_KINDS
+    )  # the registry in pipelines/services/reference.py: a new kind is listed here by itself
     later = f" ({', '.join(LATER_KINDS)} not yet)" if LATER_KINDS else ""
     p = sub.add_parser(
         "reference",

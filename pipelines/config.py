@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from transforms.sources import default_roles, source_ids
+
 CONFIG_ENV = "TOKENCOMP_CONFIG"
 
 
@@ -129,9 +131,9 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             data_dir=Path(data_dir or raw["paths"]["data_dir"]).expanduser().resolve(),
             first_partition_date=date.fromisoformat(str(pipeline["first_partition_date"])),
             timezone=pipeline["timezone"],
-            enabled_sources=tuple(pipeline["enabled_sources"]),
+            enabled_sources=tuple(pipeline.get("enabled_sources", source_ids())),
             max_rejected_share=float(pipeline["max_rejected_share"]),
-            roles={provider: dict(r) for provider, r in raw["roles"].items()},
+            roles=_roles(raw.get("roles", {})),
             benchmark_company=raw["bands"]["benchmark_company"],
             price_overrides=Path(raw["pricing"]["overrides_file"]).expanduser().resolve()
             if raw["pricing"]["overrides_file"]
@@ -144,6 +146,14 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
     return settings
+
+
+def _roles(configured: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Per provider, the billed and metered source: the specs' default spend roles, overridden by config."""
+    roles = default_roles()
+    for provider, given in configured.items():
+        roles[provider] = {**roles.get(provider, {}), **dict(given)}
+    return roles
 
 
 def _positive(section: dict[str, Any], key: str, unit: str = "bytes") -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from genai_prices import data_snapshot
 
-from pipelines.warehouse import build_inputs
+from pipelines.services.warehouse import build_inputs
 from warehouse.build import build
 from warehouse.dictionary import describe
 from warehouse.families import FALLBACK_FAMILY, model_families, model_family_rules

@@ -38,51 +38,34 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import functools
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, time
+from collections.abc import Iterable
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from importlib.metadata import version
 from importlib.resources import as_file, files
 from pathlib import Path
 
 import polars as pl
-from genai_prices import Usage, data_snapshot
-from genai_prices.types import ModelInfo, ModelPrice, StartDateConstraint, TieredPrices
+from genai_prices import data_snapshot
 
 from transforms.common import connect
-from transforms.schema import PRICE, TOKEN_KINDS
-
-PRICE_VERSION = f"genai-prices {version('genai-prices')}"
-# Requests are "per request" (tier chosen from the request's own input) for these sources;
-# every other source reports aggregates and is tiered from its `context_window` dimension.
-PER_REQUEST_SOURCES: tuple[str, ...] = ("claude_code_logs",)
-# Our provider ids → the catalog's provider ids.
-CATALOG_PROVIDER: dict[str, str] = {"anthropic": "anthropic", "openai": "openai"}
-
-_EPOCH = date(1970, 1, 1)
-_MILLION = Decimal(1_000_000)
-_PRICE_PLACES = Decimal("0.000000001")  # PRICE is DECIMAL(18,9)
-_PRICE_COLUMNS: tuple[str, ...] = tuple(f"{kind}_mtok" for kind in TOKEN_KINDS)
-_TIER_COLUMNS: tuple[str, ...] = tuple(f"tier_{kind}_mtok" for kind in TOKEN_KINDS)
-
-PRICE_TABLE_SCHEMA = pl.Schema(
-    {
-        "provider": pl.String,
-        "model": pl.String,
-        "service_tier": pl.String,
-        "speed": pl.String,
-        "effective_from": pl.Date,
-        "effective_to": pl.Date,
-        **dict.fromkeys(_PRICE_COLUMNS, PRICE),
-        "tier_threshold": pl.Int64,
-        **dict.fromkeys(_TIER_COLUMNS, PRICE),
-        "price_version": pl.String,
-    }
+from transforms.price_catalog import (
+    EPOCH,
+    PRICE_COLUMNS,
+    PRICE_PLACES,
+    PRICE_TABLE_SCHEMA,
+    PRICE_VERSION,
+    TIER_COLUMNS,
+    price_context,
+    price_table,
 )
+from transforms.schema import PRICE
+from transforms.sources import catalog_providers, per_request_sources
+
+# the catalog's names that callers of pricing use
+__all__ = ["PRICE_TABLE_SCHEMA", "PRICE_VERSION", "price_context", "price_table"]
 
 OVERRIDE_COLUMNS: tuple[str, ...] = (
     "provider",
@@ -91,9 +74,9 @@ OVERRIDE_COLUMNS: tuple[str, ...] = (
     "effective_from",
     "effective_to",
     "service_tier",
-    *_PRICE_COLUMNS,
+    *PRICE_COLUMNS,
     "tier_threshold",
-    *_TIER_COLUMNS,
+    *TIER_COLUMNS,
     "discount_pct",
     "note",
 )
@@ -106,9 +89,9 @@ OVERRIDES_SCHEMA = pl.Schema(
         "effective_from": pl.Date,
         "effective_to": pl.Date,
         "service_tier": pl.String,
-        **dict.fromkeys(_PRICE_COLUMNS, PRICE),
+        **dict.fromkeys(PRICE_COLUMNS, PRICE),
         "tier_threshold": pl.Int64,
-        **dict.fromkeys(_TIER_COLUMNS, PRICE),
+        **dict.fromkeys(TIER_COLUMNS, PRICE),
         "discount_pct": pl.Decimal(9, 6),
         "note": pl.String,
         "line": pl.Int64,
@@ -119,168 +102,6 @@ OVERRIDES_SCHEMA = pl.Schema(
 MODEL_MAP_SCHEMA = pl.Schema(
     {"provider": pl.String, "model_raw": pl.String, "model_id": pl.String, "override_version": pl.String}
 )
-
-
-def price_context(service_tier: str | None, speed: str | None = None) -> dict[str, str] | None:
-    """The genai-prices request context for a usage row's service tier and speed; None is the standard price."""
-    context: dict[str, str] = {}
-    if service_tier == "batch":
-        context["processing"] = "batch"
-    elif service_tier:
-        context["service_tier"] = service_tier
-    if speed:
-        context["speed"] = speed
-    return context or None
-
-
-# --- the catalog -------------------------------------------------------------------------------------------
-
-
-def _probe(price: ModelPrice, kind: str, input_tokens: int) -> Decimal:
-    """Price per million tokens of one kind, asking genai-prices to price `input_tokens` of it."""
-    n = input_tokens
-    usages = {
-        "uncached_input": Usage(input_tokens=n),
-        "cache_read": Usage(input_tokens=n, cache_read_tokens=n),
-        "cache_write_5m": Usage(input_tokens=n, cache_write_tokens=n, cache_write_5m_tokens=n),
-        "cache_write_1h": Usage(input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n),
-    }
-    if kind == "output":
-        with_out = price.calc_price(Usage(input_tokens=n, output_tokens=n))["total_price"]
-        without = price.calc_price(Usage(input_tokens=n))["total_price"]
-        return (with_out - without) * _MILLION / n
-    return price.calc_price(usages[kind])["total_price"] * _MILLION / n
-
-
-def _tier_threshold(price: ModelPrice, model_id: str) -> int | None:
-    """The input-token count above which the long-context tier applies; the table holds one tier per price."""
-    starts = {tier.start for v in vars(price).values() if isinstance(v, TieredPrices) for tier in v.tiers}
-    if len(starts) > 1:
-        raise ValueError(f"{PRICE_VERSION}: {model_id} has tiers starting at {sorted(starts)}; expected one")
-    return starts.pop() if starts else None
-
-
-def _price_columns(price: ModelPrice, model_id: str) -> dict[str, object]:
-    """One price row's money columns: each token kind per million, at the base tier and above the threshold."""
-    threshold = _tier_threshold(price, model_id)
-    row: dict[str, object] = {"tier_threshold": threshold}
-    for kind in TOKEN_KINDS:
-        row[f"{kind}_mtok"] = _probe(price, kind, 1)
-        row[f"tier_{kind}_mtok"] = _probe(price, kind, threshold + 1) if threshold is not None else None
-    return row
-
-
-def _dated(model: ModelInfo) -> ModelInfo | None:
-    """The model with start-date constraints only: a daily join cannot choose a time-of-day price."""
-
-    def by_date(constraint: object) -> bool:
-        return constraint is None or isinstance(constraint, StartDateConstraint)
-
-    prices = (
-        model.prices if isinstance(model.prices, ModelPrice) else [c for c in model.prices if by_date(c.constraint)]
-    )
-    variants = [v for v in model.price_variants or () if by_date(v.constraint)]
-    if not prices:
-        return None
-    return dataclasses.replace(model, prices=prices, price_variants=variants)
-
-
-def _starts(model: ModelInfo) -> list[date]:
-    """Every date on which a price or price variant of the model starts, from the epoch on."""
-    constraints = [c.constraint for c in model.prices] if isinstance(model.prices, list) else []
-    constraints += [v.constraint for v in model.price_variants or ()]
-    return sorted({_EPOCH} | {c.start_date for c in constraints if isinstance(c, StartDateConstraint)})
-
-
-def _contexts(model: ModelInfo) -> list[tuple[str | None, str | None]]:
-    """Every (service tier, speed) the model's price variants name: standard first, then single, then both."""
-    tiers: set[str] = set()
-    speeds: set[str] = set()
-    for variant in model.price_variants or ():
-        for key, value in variant.when.items():
-            if key == "processing" and value == "batch":
-                tiers.add("batch")
-            elif key == "service_tier":
-                tiers.add(value)
-            elif key == "speed":
-                speeds.add(value)
-    pairs = [(t, s) for t in [None, *sorted(tiers)] for s in [None, *sorted(speeds)]]
-    return sorted(pairs, key=lambda pair: (pair[0] is not None) + (pair[1] is not None))
-
-
-def _model_rows(
-    model: ModelInfo, columns: Callable[[ModelPrice], dict[str, object]]
-) -> Iterator[tuple[str | None, str | None, date, date | None, dict[str, object]]]:
-    """(tier, speed, from, to, money columns) for each run of days a model has one price in one context.
-
-    A context gets rows only on days its price differs from what the join would fall back to: the row of its
-    tier, else of its speed, else the standard price (the lookup order of `sql/price_usage.sql`).
-    """
-    starts = _starts(model)
-    contexts = _contexts(model)
-    stored: list[dict[tuple[str | None, str | None], ModelPrice]] = []
-    for start in starts:
-        when = datetime.combine(start, time(), UTC)
-        day: dict[tuple[str | None, str | None], ModelPrice] = {}
-        for tier, speed in contexts:
-            price = model.get_prices(when, price_context(tier, speed))
-            fallback = day.get((tier, None)) or day.get((None, speed)) or day.get((None, None))
-            if price != fallback:
-                day[(tier, speed)] = price
-        stored.append(day)
-    for context in contexts:
-        run: tuple[date, ModelPrice] | None = None
-        for start, day in zip(starts, stored, strict=True):
-            price = day.get(context)
-            if run is not None and price != run[1]:
-                yield *context, run[0], start, columns(run[1])
-                run = None
-            if price is not None and run is None:
-                run = (start, price)
-        if run is not None:
-            yield *context, run[0], None, columns(run[1])
-
-
-@functools.cache
-def price_table() -> pl.DataFrame:
-    """The effective-dated list price table for every catalog model of the providers we ingest.
-
-    One row per (provider, model, service tier, speed, period): per-million prices of each token kind at the
-    base tier and, for long-context models, above `tier_threshold` input tokens. Null tier and speed is the
-    standard price; other rows exist only where the catalog charges a tier or speed differently.
-    """
-    ours = {catalog: provider for provider, catalog in CATALOG_PROVIDER.items()}
-    providers = [p for p in data_snapshot.get_snapshot().providers if p.id in ours]
-    probed: dict[str, dict[str, object]] = {}
-    rows: list[dict[str, object]] = []
-    for provider in providers:
-        for model in provider.models:
-            dated = _dated(model)
-            if dated is None:
-                continue
-
-            def columns(price: ModelPrice, model_id: str = model.id) -> dict[str, object]:
-                key = repr(price)
-                if key not in probed:
-                    probed[key] = _price_columns(price, model_id)
-                return probed[key]
-
-            for tier, speed, start, end, values in _model_rows(dated, columns):
-                rows.append(
-                    {
-                        "provider": ours[provider.id],
-                        "model": model.id,
-                        "service_tier": tier,
-                        "speed": speed,
-                        "effective_from": start,
-                        "effective_to": end,
-                        **values,
-                        "price_version": PRICE_VERSION,
-                    }
-                )
-    return pl.DataFrame(rows, schema=PRICE_TABLE_SCHEMA).sort(
-        "provider", "model", "service_tier", "speed", "effective_from", nulls_last=False
-    )
 
 
 # --- overrides ---------------------------------------------------------------------------------------------
@@ -345,7 +166,7 @@ class _Cells:
 
 def _overlap(a_from: date | None, a_to: date | None, b_from: date | None, b_to: date | None) -> bool:
     """Whether [a_from, a_to) and [b_from, b_to) share a day; None is unbounded."""
-    return (a_from or _EPOCH) < (b_to or date.max) and (b_from or _EPOCH) < (a_to or date.max)
+    return (a_from or EPOCH) < (b_to or date.max) and (b_from or EPOCH) < (a_to or date.max)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -366,7 +187,7 @@ class _Override:
 
     @property
     def has_prices(self) -> bool:
-        return self.prices[_PRICE_COLUMNS[0]] is not None
+        return self.prices[PRICE_COLUMNS[0]] is not None
 
     def overlaps(self, other: _Override) -> bool:
         return _overlap(self.effective_from, self.effective_to, other.effective_from, other.effective_to)
@@ -389,7 +210,7 @@ def _parse_override(row: _Cells) -> _Override:
         effective_from=row.day("effective_from"),
         effective_to=row.day("effective_to"),
         service_tier=row.ident("service_tier"),
-        prices={c: row.decimal(c, 9, Decimal(10) ** 9) for c in (*_PRICE_COLUMNS, *_TIER_COLUMNS)},
+        prices={c: row.decimal(c, 9, Decimal(10) ** 9) for c in (*PRICE_COLUMNS, *TIER_COLUMNS)},
         tier_threshold=row.integer("tier_threshold"),
         discount_pct=row.decimal("discount_pct", 6, Decimal(1000)),
         note=row.text("note"),
@@ -404,8 +225,8 @@ def _parse_override(row: _Cells) -> _Override:
             re.compile(o.model_pattern)
         except re.error as exc:
             raise row.error("model_pattern", f"{o.model_pattern!r} is not a regular expression ({exc})") from None
-    base = [o.prices[c] for c in _PRICE_COLUMNS]
-    tier = [o.tier_threshold, *(o.prices[c] for c in _TIER_COLUMNS)]
+    base = [o.prices[c] for c in PRICE_COLUMNS]
+    tier = [o.tier_threshold, *(o.prices[c] for c in TIER_COLUMNS)]
     if o.discount_pct is not None:
         if any(v is not None for v in base + tier):
             raise row.error("discount_pct", "give prices or discount_pct, not both")
@@ -417,15 +238,15 @@ def _parse_override(row: _Cells) -> _Override:
     if o.model is None:
         raise row.error("model", "required unless the row is a provider-wide discount")
     if any(v is not None for v in tier):
-        for field, value in zip(("tier_threshold", *_TIER_COLUMNS), tier, strict=True):
+        for field, value in zip(("tier_threshold", *TIER_COLUMNS), tier, strict=True):
             if value is None:
                 raise row.error(field, "required for a long-context tier")
     if any(v is not None for v in base + tier):
-        for field, value in zip(_PRICE_COLUMNS, base, strict=True):
+        for field, value in zip(PRICE_COLUMNS, base, strict=True):
             if value is None:
                 raise row.error(field, "required when prices are given")
     elif o.model_pattern is None:
-        raise row.error(_PRICE_COLUMNS[0], "a row needs prices, discount_pct or model_pattern")
+        raise row.error(PRICE_COLUMNS[0], "a row needs prices, discount_pct or model_pattern")
     return o
 
 
@@ -565,10 +386,10 @@ def _discounted(
     if inside is None:
         return [row]
     cut = {**row, "effective_from": inside[0], "effective_to": inside[1], "price_version": tag}
-    for c in (*_PRICE_COLUMNS, *_TIER_COLUMNS):
+    for c in (*PRICE_COLUMNS, *TIER_COLUMNS):
         price = cut[c]
         if isinstance(price, Decimal):
-            cut[c] = (price * factor).quantize(_PRICE_PLACES, ROUND_HALF_EVEN)
+            cut[c] = (price * factor).quantize(PRICE_PLACES, ROUND_HALF_EVEN)
     return [*_outside(row, start, end), cut]
 
 
@@ -578,12 +399,12 @@ def apply_overrides(table: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFram
         return table
     rows = table.to_dicts()
     for o in overrides.filter(pl.col("uncached_input_mtok").is_not_null()).iter_rows(named=True):
-        start, end = o["effective_from"] or _EPOCH, o["effective_to"]
+        start, end = o["effective_from"] or EPOCH, o["effective_to"]
         key = (o["provider"], o["model"], o["service_tier"], None)
         rows = [p for r in rows for p in (_outside(r, start, end) if _key(r) == key else [r])]
         rows.append({**{c: o[c] for c in PRICE_TABLE_SCHEMA if c in o}, "speed": None, "effective_from": start})
     for o in overrides.filter(pl.col("discount_pct").is_not_null()).iter_rows(named=True):
-        start, end, tier = o["effective_from"] or _EPOCH, o["effective_to"], o["service_tier"]
+        start, end, tier = o["effective_from"] or EPOCH, o["effective_to"], o["service_tier"]
         in_scope = [r["provider"] == o["provider"] and o["model"] in (None, r["model"]) for r in rows]
         if tier is not None:
             added = _tier_rows([r for r, keep in zip(rows, in_scope, strict=True) if keep], tier, start, end)
@@ -633,7 +454,7 @@ def match_models(pairs: Iterable[tuple[str, str]], overrides: pl.DataFrame | Non
         if rule is not None:
             out.append((provider, raw, rule[3], rule[4]))
             continue
-        catalog = providers.get(CATALOG_PROVIDER.get(provider, ""))
+        catalog = providers.get(catalog_providers().get(provider, ""))
         found = catalog.find_model(raw) if catalog is not None else None
         out.append((provider, raw, found.id if found is not None else None, None))
     return pl.DataFrame(out, schema=MODEL_MAP_SCHEMA, orient="row")
@@ -653,7 +474,7 @@ def price_usage(rows: pl.DataFrame, overrides: pl.DataFrame | None = None) -> pl
     con = connect()
     sql = files("transforms").joinpath("sql/price_usage.sql").read_text()
     usage_rows = rows.with_row_index("_row")  # noqa: F841 - read by the SQL; joins do not keep row order
-    priced = con.sql(sql, params={"per_request_sources": list(PER_REQUEST_SOURCES)}).pl()
+    priced = con.sql(sql, params={"per_request_sources": list(per_request_sources())}).pl()
     if priced.height != rows.height:
         raise RuntimeError(f"pricing matched {priced.height} rows for {rows.height}: overlapping price rows")
     return priced.sort("_row").select(rows.columns).cast(dict(rows.schema))  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ from transforms.money import install_money_macros
 PRICE_VERSION = "seat_prices"
 SEAT = "seat"
 PERIODS: tuple[str, ...] = ("month", "year")
-# The `seat_prices` reference kind (pipelines/reference.py), as this module reads it.
+# The `seat_prices` reference kind (pipelines/services/reference.py), as this module reads it.
 SEAT_PRICES_SCHEMA: pl.Schema = pl.Schema(
     {
         "provider": pl.String,

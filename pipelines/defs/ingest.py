@@ -3,10 +3,10 @@
 import dagster as dg
 
 from pipelines.defs.resources import TokencompResource
-from pipelines.ingest import sweep_landing
 from pipelines.progress import report_progress
-from pipelines.reference import KINDS, load_reference
-from transforms.sources import PARSERS
+from pipelines.services.ingest import sweep_landing
+from pipelines.services.reference import KINDS, load_reference
+from transforms.sources import source_ids
 
 
 def raw_asset(source: str) -> dg.AssetsDefinition:
@@ -87,4 +87,4 @@ def reference_files(context: dg.AssetExecutionContext, tokencomp: TokencompResou
     return dg.MaterializeResult(metadata={f"{k}_rows": v for k, v in loaded.items()})
 
 
-RAW_ASSETS = [raw_asset(source) for source in sorted(PARSERS)]
+RAW_ASSETS = [raw_asset(source) for source in source_ids()]

@@ -8,8 +8,8 @@ import polars as pl
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.resources import TokencompResource
-from pipelines.lake import ZoneChanged, build_window, read_lake
 from pipelines.progress import report_progress
+from pipelines.services.lake import ZoneChanged, build_window, read_lake
 from transforms.fx import MissingFxRateError
 
 PARTITIONS = billing_days()

@@ -7,7 +7,7 @@ from pipelines.defs.ingest import reference_files
 from pipelines.defs.lake import lake_usage
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
-from pipelines.warehouse import build_and_publish
+from pipelines.services.warehouse import build_and_publish
 from warehouse.build import MODELS, BlockingCheckError
 
 

@@ -25,8 +25,8 @@ from rich.console import Console
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import Settings, load_settings
-from pipelines.lake import build_window
-from pipelines.warehouse import build_and_publish
+from pipelines.services.lake import build_window
+from pipelines.services.warehouse import build_and_publish
 from tests.conftest import duckdb_cli
 from warehouse.build import MODELS
 from warehouse.report import query
@@ -344,7 +344,7 @@ def test_a_backfill_in_small_chunks_writes_the_same_lake(
     copy = replace(settings, data_dir=tmp_path / "data")
     shutil.copytree(settings.raw, copy.raw)
     shutil.copytree(settings.reference, copy.reference)
-    monkeypatch.setattr("pipelines.lake.CHUNK_DAYS", 3)
+    monkeypatch.setattr("pipelines.services.lake.CHUNK_DAYS", 3)
     report = build_window(copy, date(2026, 3, 4), date.fromisoformat(END))
     assert _lake_digests(copy) == _lake_digests(settings)
     assert report.rejected_lines == 1  # the demo's one malformed line, counted once across chunks
@@ -515,3 +515,35 @@ def test_the_printed_read_only_command_runs(demo_run: tuple[Settings, dict[str, 
         fallback, shell=True, cwd=settings.data_dir.parent, input=code, capture_output=True, text=True
     )
     assert shown.returncode == 0 and f"[({count},)]" in shown.stdout, shown.stderr
+
+
+# Recorded from the code before the source registry (commit 0268d76, parsers with their SQL in Python
+# strings): the same demo must give the same lake files, byte for byte, and the same warehouse numbers.
+PRE_REGISTRY_LAKE_DIGEST = "d94044461e0f001521dedf1b82c0bc4e4b86db6d8cb402a8a6dbf12615ab1e6e"
+PRE_REGISTRY_SPEND = [("anthropic", Decimal("13132.765921140000"), 187), ("openai", Decimal("2726.626559759600"), 102)]
+PRE_REGISTRY_TOKENS = [
+    ("anthropic_cost", None, None),
+    ("anthropic_usage", 8931211223, Decimal("14591.962134600000")),
+    ("claude_code_logs", 10569540, Decimal("17.727421300000")),
+    ("openai_costs", None, None),
+    ("openai_usage", 5072418476, Decimal("2870.133220800000")),
+]
+
+
+def test_the_five_sources_give_the_lake_and_warehouse_of_before_the_registry(
+    demo_run: tuple[Settings, dict[str, Any], str],
+) -> None:
+    settings, _, _ = demo_run
+    digests = _lake_digests(settings)
+    assert len(digests) == 7
+    listing = "".join(f"{name} {digest}\n" for name, digest in digests.items())
+    assert hashlib.sha256(listing.encode()).hexdigest() == PRE_REGISTRY_LAKE_DIGEST
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        spend = con.sql("select provider, sum(spend_usd), count(*) from core.fct_spend group by all order by all")
+        tokens = con.sql(
+            "select source, sum(uncached_input_tokens + cache_read_tokens + cache_write_5m_tokens"
+            " + cache_write_1h_tokens + output_tokens), sum(list_cost_usd)"
+            " from core.fct_usage_daily group by all order by all"
+        )
+        assert spend.fetchall() == PRE_REGISTRY_SPEND
+        assert tokens.fetchall() == PRE_REGISTRY_TOKENS

@@ -25,8 +25,8 @@ import pytest
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import Settings, load_settings
-from pipelines.ingest import read_manifest, read_quarantine
 from pipelines.runner import run_nightly
+from pipelines.services.ingest import read_manifest, read_quarantine
 from tests.conftest import SAMPLES, genai_price
 
 DEMO = ["demo", "--engineers", "30", "--days", "10", "--end", "2025-03-10"]

@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import Settings
-from pipelines.reference import USER_KINDS
+from pipelines.services.reference import USER_KINDS
 from tests.conftest import SAMPLES
 
 

@@ -11,6 +11,7 @@ import pytest
 from pipelines.config import load_settings
 from pipelines.definitions import defs
 from pipelines.defs.partitions import billing_days
+from transforms.sources import source_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,11 +32,7 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
         assert asset.group_name in {"ingest", "lake", "warehouse"}, asset.key
         assert asset.owners and asset.kinds, asset.key
     assert keys == {
-        "raw/anthropic_cost",
-        "raw/anthropic_usage",
-        "raw/claude_code_logs",
-        "raw/openai_costs",
-        "raw/openai_usage",
+        *(f"raw/{source}" for source in source_ids()),
         "reference/files",
         "lake/usage",
         "warehouse/duckdb",

@@ -17,7 +17,7 @@ from genai_prices import Usage, calc_price
 
 from pipelines.demo import ANTHROPIC_MODELS, OPENAI_MODELS, REFERENCE_WRITERS, SOURCE_WRITERS, DemoTruth, generate
 from pipelines.demo.prices import PriceBook
-from transforms.sources import PARSERS
+from transforms.sources import source_ids
 
 END = date(2026, 3, 31)
 SMALL = {"engineers": 20, "days": 10, "end": END, "seed": 7}
@@ -180,8 +180,8 @@ def test_output_is_byte_identical_to_the_generator_before_the_split(
 
 
 def test_every_parsed_source_has_exactly_one_demo_writer(demo: DemoTruth) -> None:
-    # the writer mapping is keyed by source id; the project's list of sources is the parsers' today
-    assert sorted(SOURCE_WRITERS) == sorted(PARSERS)
+    # the writer mapping is keyed by source id; the registry is the project's one list of sources
+    assert sorted(SOURCE_WRITERS) == sorted(source_ids())
     assert sorted(REFERENCE_WRITERS) == ["aliases", "roster", "route_members", "salaries", "scopes"]
     landing = demo.out_dir
     assert sorted(p.name for p in landing.iterdir()) == sorted([*SOURCE_WRITERS, *REFERENCE_WRITERS])

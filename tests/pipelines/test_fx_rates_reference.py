@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import Settings
-from pipelines.reference import ReferenceError, load_reference, read_fx_rates, reference_frame
+from pipelines.services.reference import ReferenceError, load_reference, read_fx_rates, reference_frame
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fx"
 HIST = FIXTURES / "eurofxref-hist.csv"

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.ingest import ingest, read_manifest, sha256_of, sweep_landing
+from pipelines.services.ingest import ingest, read_manifest, sha256_of, sweep_landing
 from tests.conftest import SAMPLES, land_sample
 
 AT = datetime(2026, 3, 6, 6, 0, tzinfo=UTC)

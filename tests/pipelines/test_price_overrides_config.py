@@ -12,8 +12,8 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import Settings, load_settings
-from pipelines.ingest import sweep_landing
-from pipelines.lake import build_window, read_lake
+from pipelines.services.ingest import sweep_landing
+from pipelines.services.lake import build_window, read_lake
 from tests.conftest import SAMPLES, land_sample
 
 HEADER = (

@@ -11,8 +11,8 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import Settings
-from pipelines.reference import ReferenceError, load_reference, reference_frame
-from pipelines.warehouse import build_inputs
+from pipelines.services.reference import ReferenceError, load_reference, reference_frame
+from pipelines.services.warehouse import build_inputs
 from warehouse.build import build
 
 HEADER = "engineer_id,email,name,team,cost_centre,level,title,location,valid_from,valid_to,snapshot_date\n"

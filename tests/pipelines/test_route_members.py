@@ -13,7 +13,7 @@ from pipelines.cli import main
 from pipelines.config import Settings
 from pipelines.defs.ingest import reference_files
 from pipelines.defs.resources import TokencompResource
-from pipelines.reference import ReferenceError, load_reference, reference_frame
+from pipelines.services.reference import ReferenceError, load_reference, reference_frame
 
 HEADER = "provider,principal_kind,principal_id,engineer_id,valid_from,valid_to\n"
 GOOD = HEADER + (

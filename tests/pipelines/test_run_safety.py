@@ -253,7 +253,7 @@ def test_first_runs_at_once_on_a_fresh_dagster_home_initialise_it_once(tmp_path:
 
 def test_two_runs_on_one_data_dir_take_turns_and_both_succeed(tmp_path: Path, home: Path) -> None:
     from pipelines.config import load_settings
-    from pipelines.ingest import read_manifest
+    from pipelines.services.ingest import read_manifest
 
     settings = load_settings(data_dir=tmp_path / "data")
     for name in sorted(p.name for p in SAMPLES.glob("*.json")):

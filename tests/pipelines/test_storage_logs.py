@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.ingest import sweep_scratch
-from pipelines.storage import append_jsonl, read_jsonl
+from pipelines.services.ingest import sweep_scratch
+from pipelines.services.storage import append_jsonl, read_jsonl
 
 
 def test_an_append_after_a_torn_line_starts_a_new_line_and_reading_skips_the_torn_one(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.transforms.parser_kit import make_raw, write_json
 from transforms.schema import TOKEN_COLUMNS
-from transforms.sources import PARSERS
+from transforms.sources import parser
 
 
 def _anthropic(tmp: Path, uncached: int, read: int, write: int, out: int) -> dict[str, int]:
@@ -41,7 +41,7 @@ def _anthropic(tmp: Path, uncached: int, read: int, write: int, out: int) -> dic
         ],
     }
     path = write_json(tmp / "anthropic.json", body)
-    row = PARSERS["anthropic_usage"]([make_raw(path, source="anthropic_usage")]).rows.row(0, named=True)
+    row = parser("anthropic_usage")([make_raw(path, source="anthropic_usage")]).rows.row(0, named=True)
     return {c: row[c] for c in TOKEN_COLUMNS}
 
 
@@ -76,7 +76,7 @@ def _openai(tmp: Path, uncached: int, read: int, write: int, out: int) -> dict[s
         ],
     }
     path = write_json(tmp / "openai.json", body)
-    row = PARSERS["openai_usage"]([make_raw(path, source="openai_usage")]).rows.row(0, named=True)
+    row = parser("openai_usage")([make_raw(path, source="openai_usage")]).rows.row(0, named=True)
     return {c: row[c] for c in TOKEN_COLUMNS}
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.transforms.parser_kit import make_raw, sample, write_json
 from transforms.common import InflateLimits, UnreadableFile, inflate_limits
-from transforms.sources import PARSERS
+from transforms.sources import parser
 
 MAX_COUNT = 10**10
 OU = "openai_usage_completions_grouped_example.json"
@@ -29,7 +29,7 @@ def _body(name: str) -> dict[str, Any]:
 
 
 def _parse(source: str, path: Path, name: str | None = None) -> Any:
-    return PARSERS[source]([make_raw(path, source=source, name=name)])
+    return parser(source)([make_raw(path, source=source, name=name)])
 
 
 # --- compression ---------------------------------------------------------------------------------

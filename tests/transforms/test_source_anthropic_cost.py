@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.transforms.parser_kit import LANDED, make_raw, non_null, sample, write_json
 from transforms.schema import USAGE_SCHEMA
-from transforms.sources import anthropic_cost
+from transforms.sources import parser
 
 SRC = "anthropic_cost"
 WS = "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ"
@@ -17,7 +17,7 @@ SONNET = "claude-sonnet-4-5-20250929"
 
 def test_verbatim_docs_example() -> None:
     raw = make_raw(sample("anthropic_cost_report_example.json"), source=SRC)
-    result = anthropic_cost.parse([raw])
+    result = parser("anthropic_cost")([raw])
 
     assert result.rows.schema == USAGE_SCHEMA
     (row,) = non_null(result.rows)
@@ -53,7 +53,7 @@ def test_verbatim_docs_example() -> None:
 
 def test_grouped_example() -> None:
     raw = make_raw(sample("anthropic_cost_report_grouped_example.json"), source=SRC)
-    result = anthropic_cost.parse([raw])
+    result = parser("anthropic_cost")([raw])
 
     got = result.rows.sort("line_item").select(
         "line_item", "token_kind", "model_raw", "publisher", "billing_model", "scope_id", "billed_cost_usd"
@@ -102,7 +102,7 @@ def test_many_decimals_and_bad_amounts(tmp_path: Path) -> None:
         {"amount": "1.00", "currency": None, "description": "e"},
     )
     raw = make_raw(write_json(tmp_path / "cost.json", page), source=SRC)
-    result = anthropic_cost.parse([raw])
+    result = parser("anthropic_cost")([raw])
 
     assert result.rows.sort("line_item").select("line_item", "billed_cost_usd", "currency").rows() == [
         ("a", Decimal("27.991874500000"), "USD"),
@@ -130,7 +130,7 @@ def test_token_type_mapping_covers_1h_cache_writes(tmp_path: Path) -> None:
         }
     )
     raw = make_raw(write_json(tmp_path / "cost.json", page), source=SRC)
-    assert anthropic_cost.parse([raw]).rows.select("token_kind", "billed_cost_usd").row(0) == (
+    assert parser("anthropic_cost")([raw]).rows.select("token_kind", "billed_cost_usd").row(0) == (
         "cache_write_1h",
         Decimal("0.1"),
     )
@@ -146,7 +146,7 @@ def test_amount_beyond_the_money_maximum_is_rejected_at_its_line(tmp_path: Path)
         {"amount": "250", "currency": "EUR", "description": "euro"},
     )
     raw = make_raw(write_json(tmp_path / "cost.json", page), source=SRC)
-    result = anthropic_cost.parse([raw])
+    result = parser("anthropic_cost")([raw])
 
     assert result.rejects.select("file", "line", "field", "reason").rows() == [
         ("cost.json", 1, "amount", "out of range (money is below 10^12)"),

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from tests.transforms.parser_kit import LANDED, make_raw, non_null, sample, write_json
 from transforms.schema import USAGE_SCHEMA
-from transforms.sources import anthropic_usage
+from transforms.sources import parser
 
 SRC = "anthropic_usage"
 
 
 def test_verbatim_docs_example() -> None:
     raw = make_raw(sample("anthropic_usage_report_messages_example.json"), source=SRC)
-    result = anthropic_usage.parse([raw])
+    result = parser("anthropic_usage")([raw])
 
     assert result.rows.schema == USAGE_SCHEMA
     (row,) = non_null(result.rows)
@@ -62,7 +62,7 @@ def test_verbatim_docs_example() -> None:
 def test_grouped_two_pages() -> None:
     page1 = make_raw(sample("anthropic_usage_report_messages_grouped_page1.json"), source=SRC, seq=1)
     page2 = make_raw(sample("anthropic_usage_report_messages_grouped_page2.json"), source=SRC, seq=2)
-    result = anthropic_usage.parse([page1, page2])
+    result = parser("anthropic_usage")([page1, page2])
 
     got = [
         (
@@ -133,7 +133,7 @@ def test_principal_fallback_and_optional_cache(tmp_path: Path) -> None:
     )
     page["data"][0]["results"][2].pop("account_id")  # type: ignore[index]
     raw = make_raw(write_json(tmp_path / "p.json", page), source=SRC)
-    rows = anthropic_usage.parse([raw]).rows.sort("principal_id")
+    rows = parser("anthropic_usage")([raw]).rows.sort("principal_id")
 
     assert rows.select("principal_kind", "principal_id", "scope_id", "speed").rows() == [
         ("api_key_id", "apikey_A", "wrkspc_W", "fast"),
@@ -147,7 +147,7 @@ def test_raw_group_values_stay_distinct_in_the_key(tmp_path: Path) -> None:
     """A null workspace and a workspace literally named 'default' share scope_id but not record_id."""
     page = _page(_result(workspace_id=None), _result(workspace_id="default"))
     raw = make_raw(write_json(tmp_path / "p.json", page), source=SRC)
-    rows = anthropic_usage.parse([raw]).rows
+    rows = parser("anthropic_usage")([raw]).rows
     assert rows["scope_id"].to_list() == ["default", "default"]
     assert rows["record_id"].n_unique() == 2
 
@@ -161,7 +161,7 @@ def test_invalid_values_reject_the_result_only(tmp_path: Path) -> None:
         _result(model="m-float", cache_read_input_tokens=1.5),
     )
     raw = make_raw(write_json(tmp_path / "page.json", page), source=SRC)
-    result = anthropic_usage.parse([raw])
+    result = parser("anthropic_usage")([raw])
 
     assert result.rows["model_raw"].to_list() == ["claude-sonnet-4-5-20250929"]
     assert result.rejects.to_dicts() == [

@@ -12,7 +12,7 @@ import pytest
 from tests.transforms.parser_kit import LANDED, LANDED_LATER, make_raw, non_null, sample, write_jsonl
 from transforms.common import UnreadableFile
 from transforms.schema import USAGE_SCHEMA
-from transforms.sources import claude_code_logs
+from transforms.sources import parser
 
 SRC = "claude_code_logs"
 OWNER = "Alice@Example.com"
@@ -24,7 +24,7 @@ def _record_id(owner: str, message_id: str) -> str:
 
 def test_session_example() -> None:
     raw = make_raw(sample("claude_code_session_example.jsonl"), source=SRC, owner=OWNER)
-    result = claude_code_logs.parse([raw])
+    result = parser("claude_code_logs")([raw])
 
     assert result.rows.schema == USAGE_SCHEMA
     common = {
@@ -111,7 +111,7 @@ def test_bad_lines_are_rejected_one_by_one(tmp_path: Path) -> None:
         _usage("msg_fast", "2026-03-02T23:59:59.999+00:00", 3, speed="fast", inference_geo="us"),
     ]
     raw = make_raw(write_jsonl(tmp_path / "session.jsonl", lines), source=SRC, owner=OWNER)
-    result = claude_code_logs.parse([raw])
+    result = parser("claude_code_logs")([raw])
 
     assert result.rows.select(
         "model_raw", "speed", "inference_geo", "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens"
@@ -166,7 +166,7 @@ def test_dedup_across_files_and_deliveries(tmp_path: Path) -> None:
         make_raw(early, source=SRC, seq=1, owner=OWNER),
         make_raw(bob, source=SRC, seq=4, owner="bob@example.com"),
     ]
-    result = claude_code_logs.parse(files)
+    result = parser("claude_code_logs")(files)
 
     assert result.rows.select(
         "principal_id", "billing_date", "period_start", "output_tokens", "uncached_input_tokens", "raw_sha256"
@@ -188,7 +188,7 @@ def test_dedup_across_files_and_deliveries(tmp_path: Path) -> None:
 def test_owner_is_required(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "s.jsonl", [_usage("msg_A", "2026-03-02T10:00:00Z", 1)])
     with pytest.raises(UnreadableFile) as err:
-        claude_code_logs.parse([make_raw(path, source=SRC)])
+        parser("claude_code_logs")([make_raw(path, source=SRC)])
     assert err.value.name == "s.jsonl"
     assert err.value.field_name == "provenance.owner"
 
@@ -198,7 +198,7 @@ def test_not_utf8_is_unreadable(tmp_path: Path) -> None:
     bad = tmp_path / "latin1.jsonl"
     bad.write_bytes('{"type": "user", "cwd": "/Users/jos\xe9"}\n'.encode("latin-1"))
     with pytest.raises(UnreadableFile) as err:
-        claude_code_logs.parse([make_raw(good, source=SRC, owner=OWNER), make_raw(bad, source=SRC, owner=OWNER)])
+        parser("claude_code_logs")([make_raw(good, source=SRC, owner=OWNER), make_raw(bad, source=SRC, owner=OWNER)])
     assert err.value.name == "latin1.jsonl"
     assert "latin1.jsonl" in str(err.value)
     assert err.value.reason == "not UTF-8"
@@ -207,7 +207,7 @@ def test_not_utf8_is_unreadable(tmp_path: Path) -> None:
 def test_crlf_and_blank_lines_keep_numbering(tmp_path: Path) -> None:
     path = tmp_path / "crlf.jsonl"
     path.write_bytes(b'\r\n{"type":"summary"}\r\n\r\nnot json\r\n')
-    result = claude_code_logs.parse([make_raw(path, source=SRC, owner=OWNER)])
+    result = parser("claude_code_logs")([make_raw(path, source=SRC, owner=OWNER)])
     assert result.rows.is_empty()
     assert result.rejects.select("line", "reason").rows() == [(4, "not JSON")]
     assert result.stats.select("parsed", "loaded", "rejected", "min_date").row(0) == (2, 1, 1, None)

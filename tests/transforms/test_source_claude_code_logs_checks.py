@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.transforms.parser_kit import make_raw, write_jsonl
-from transforms.sources import claude_code_logs
+from transforms.sources import parser
 
 SRC = "claude_code_logs"
 OWNER = "dev@example.com"
@@ -117,7 +117,7 @@ def test_each_check_rejects_with_its_field_and_reason(
     line: Any, field: str | None, reason: str, tmp_path: Path
 ) -> None:
     raw = make_raw(write_jsonl(tmp_path / "s.jsonl", [_line(), line]), source=SRC, owner=OWNER)
-    result = claude_code_logs.parse([raw])
+    result = parser("claude_code_logs")([raw])
     assert result.rejects.select("line", "field", "reason").rows() == [(2, field, reason)]
     assert result.stats.select("parsed", "loaded", "rejected").row(0) == (2, 1, 1)
     assert result.rows.height == 1
@@ -137,7 +137,7 @@ LOADED_WITHOUT_USAGE = [
 @pytest.mark.parametrize("line", LOADED_WITHOUT_USAGE)
 def test_lines_without_usage_load_without_a_row(line: Any, tmp_path: Path) -> None:
     raw = make_raw(write_jsonl(tmp_path / "s.jsonl", [line]), source=SRC, owner=OWNER)
-    result = claude_code_logs.parse([raw])
+    result = parser("claude_code_logs")([raw])
     assert result.rows.is_empty()
     assert result.rejects.is_empty()
     assert result.stats.select("parsed", "loaded", "rejected").row(0) == (1, 1, 0)
@@ -162,7 +162,7 @@ def test_loaded_values(tmp_path: Path) -> None:
     ]
     path = tmp_path / "s.jsonl"
     path.write_text("\n".join(json.dumps(x).replace("\\\\u0041", "\\u0041") for x in lines) + "\n")
-    result = claude_code_logs.parse([make_raw(path, source=SRC, owner=OWNER)])
+    result = parser("claude_code_logs")([make_raw(path, source=SRC, owner=OWNER)])
     assert result.rejects.is_empty()
     rows = result.rows.sort("period_start")
     assert rows.select(
@@ -181,7 +181,7 @@ def test_file_edges(tmp_path: Path) -> None:
     good = json.dumps(_line())
     path = tmp_path / "s.jsonl"
     path.write_bytes(("\ufeff" + good + "\r\n \t \r\n\r\n  " + good + "\r\r\n\ufeff" + good + "\n").encode())
-    result = claude_code_logs.parse([make_raw(path, source=SRC, owner=OWNER)])
+    result = parser("claude_code_logs")([make_raw(path, source=SRC, owner=OWNER)])
     assert result.rejects.select("line", "reason").rows() == [(5, "not JSON")]  # a BOM only counts at the start
     assert result.stats.select("parsed", "loaded", "rejected").row(0) == (3, 2, 1)
     assert result.rows.height == 1
@@ -196,7 +196,7 @@ def test_empty_file_and_same_file_twice(tmp_path: Path) -> None:
         make_raw(session, source=SRC, seq=1, owner=OWNER),
         make_raw(session, source=SRC, seq=2, owner=OWNER, name="again.jsonl"),
     ]
-    result = claude_code_logs.parse(files)
+    result = parser("claude_code_logs")(files)
     assert result.stats.select("parsed", "loaded").rows() == [(0, 0), (1, 1), (1, 1)]
     assert result.rows.height == 1
 
@@ -206,4 +206,4 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
     gone = make_raw(write_jsonl(tmp_path / "gone.jsonl", [_line()]), source=SRC, owner=OWNER)
     (tmp_path / "gone.jsonl").unlink()
     with pytest.raises(FileNotFoundError):
-        claude_code_logs.parse([make_raw(session, source=SRC, owner=OWNER), gone])
+        parser("claude_code_logs")([make_raw(session, source=SRC, owner=OWNER), gone])

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from tests.transforms.parser_kit import LANDED, make_raw, non_null, sample, write_json
 from transforms.schema import USAGE_SCHEMA
-from transforms.sources import openai_costs
+from transforms.sources import parser
 
 SRC = "openai_costs"
 
 
 def test_verbatim_docs_example() -> None:
     raw = make_raw(sample("openai_costs_example.json"), source=SRC)
-    result = openai_costs.parse([raw])
+    result = parser("openai_costs")([raw])
 
     assert result.rows.schema == USAGE_SCHEMA
     (row,) = non_null(result.rows)
@@ -41,7 +41,7 @@ def test_verbatim_docs_example() -> None:
 
 def test_grouped_example_reads_float_noise_through_text() -> None:
     raw = make_raw(sample("openai_costs_grouped_example.json"), source=SRC)
-    result = openai_costs.parse([raw])
+    result = parser("openai_costs")([raw])
 
     got = result.rows.sort("scope_id", "line_item").select(
         "scope_id", "line_item", "billed_cost_usd", "quantity", "unit", "billing_model"
@@ -79,7 +79,7 @@ def test_rejects_and_non_usd(tmp_path: Path) -> None:
         {"amount": {"value": 3.25, "currency": "eur"}, "line_item": "euro"},
     )
     raw = make_raw(write_json(tmp_path / "costs.json", page), source=SRC)
-    result = openai_costs.parse([raw])
+    result = parser("openai_costs")([raw])
 
     assert result.rows.sort("line_item").select(
         "line_item", "principal_kind", "principal_id", "currency", "amount_original", "fx_rate", "billed_cost_usd"
@@ -105,7 +105,7 @@ def test_amount_beyond_the_money_maximum_is_rejected_at_its_line(tmp_path: Path)
         {"amount": {"value": 1e300, "currency": "usd"}, "line_item": "beyond decimal"},
     )
     raw = make_raw(write_json(tmp_path / "costs.json", page), source=SRC)
-    result = openai_costs.parse([raw])
+    result = parser("openai_costs")([raw])
 
     assert result.rejects.select("file", "line", "field", "reason").rows() == [
         ("costs.json", 1, "amount.value", "out of range (money is below 10^12)"),

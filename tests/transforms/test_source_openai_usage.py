@@ -7,14 +7,14 @@ from pathlib import Path
 
 from tests.transforms.parser_kit import LANDED, make_raw, non_null, sample, write_json
 from transforms.schema import USAGE_SCHEMA
-from transforms.sources import openai_usage
+from transforms.sources import parser
 
 SRC = "openai_usage"
 
 
 def test_verbatim_docs_example() -> None:
     raw = make_raw(sample("openai_usage_completions_example.json"), source=SRC)
-    result = openai_usage.parse([raw])
+    result = parser("openai_usage")([raw])
 
     assert result.rows.schema == USAGE_SCHEMA
     (row,) = non_null(result.rows)
@@ -44,7 +44,7 @@ def test_verbatim_docs_example() -> None:
 
 def test_grouped_example() -> None:
     raw = make_raw(sample("openai_usage_completions_grouped_example.json"), source=SRC)
-    result = openai_usage.parse([raw])
+    result = parser("openai_usage")([raw])
 
     got = result.rows.sort("scope_id", "principal_id", "model_raw", nulls_last=True).select(
         "scope_id",
@@ -108,7 +108,7 @@ def test_batch_tier_principal_and_rejects(tmp_path: Path) -> None:
         _result(model="str", input_cached_tokens="5"),
     )
     raw = make_raw(write_json(tmp_path / "usage.json", page), source=SRC)
-    result = openai_usage.parse([raw])
+    result = parser("openai_usage")([raw])
 
     assert result.rows.sort("principal_id").select("principal_kind", "principal_id", "service_tier").rows() == [
         ("api_key_id", "key_A", "batch"),
@@ -125,6 +125,6 @@ def test_batch_tier_principal_and_rejects(tmp_path: Path) -> None:
 def test_batch_is_part_of_the_key(tmp_path: Path) -> None:
     page = _page(_result(batch=True), _result(batch=False), _result(batch=None))
     raw = make_raw(write_json(tmp_path / "usage.json", page), source=SRC)
-    rows = openai_usage.parse([raw]).rows
+    rows = parser("openai_usage")([raw]).rows
     assert rows.height == 3
     assert rows["record_id"].n_unique() == 3

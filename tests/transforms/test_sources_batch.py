@@ -17,7 +17,7 @@ import zstandard
 from tests.transforms.parser_kit import LANDED, LANDED_LATER, make_raw, sample, write_json
 from transforms.common import ParseResult, RawFile, UnreadableFile
 from transforms.schema import FILE_STATS_SCHEMA, REJECT_SCHEMA, USAGE_SCHEMA
-from transforms.sources import LINE_ORIENTED, PARSERS
+from transforms.sources import parser, source_ids, spec
 
 # source id -> a verbatim or constructed sample of it
 SAMPLES: dict[str, str] = {
@@ -53,15 +53,15 @@ def _body(source: str) -> dict[str, Any]:
 
 
 def test_registry() -> None:
-    assert set(PARSERS) == set(SAMPLES)
-    assert frozenset({"claude_code_logs"}) == LINE_ORIENTED
-    for source, parse in PARSERS.items():
-        assert parse([]).rows.schema == USAGE_SCHEMA, source
+    assert set(source_ids()) == set(SAMPLES)
+    assert {s for s in source_ids() if spec(s).line_oriented} == {"claude_code_logs"}
+    for source in source_ids():
+        assert parser(source)([]).rows.schema == USAGE_SCHEMA, source
 
 
 @pytest.mark.parametrize("source", sorted(SAMPLES))
 def test_result_schemas_and_counts(source: str) -> None:
-    result = PARSERS[source]([_raw(source, sample(SAMPLES[source]))])
+    result = parser(source)([_raw(source, sample(SAMPLES[source]))])
     assert isinstance(result, ParseResult)
     assert result.rows.schema == USAGE_SCHEMA
     assert result.rejects.schema == REJECT_SCHEMA
@@ -75,7 +75,7 @@ def test_result_schemas_and_counts(source: str) -> None:
 @pytest.mark.parametrize("source", sorted(SAMPLES))
 def test_parsing_twice_is_byte_identical(source: str) -> None:
     raw = _raw(source, sample(SAMPLES[source]))
-    first, second = PARSERS[source]([raw]), PARSERS[source]([raw])
+    first, second = parser(source)([raw]), parser(source)([raw])
     assert first.rows.equals(second.rows)
     assert first.stats.equals(second.stats)
 
@@ -83,8 +83,8 @@ def test_parsing_twice_is_byte_identical(source: str) -> None:
 @pytest.mark.parametrize("source", sorted(SAMPLES))
 def test_same_file_delivered_twice_loads_once(source: str) -> None:
     path = sample(SAMPLES[source])
-    once = PARSERS[source]([_raw(source, path)]).rows
-    twice = PARSERS[source]([_raw(source, path, seq=1), _raw(source, path, seq=2, landed_at=LANDED_LATER)])
+    once = parser(source)([_raw(source, path)]).rows
+    twice = parser(source)([_raw(source, path, seq=1), _raw(source, path, seq=2, landed_at=LANDED_LATER)])
     assert twice.rows.drop("ingested_at").equals(once.drop("ingested_at"))
     assert twice.rows["ingested_at"].unique().to_list() == [LANDED_LATER]
     # one stats row per delivery, both counting the full file
@@ -115,9 +115,9 @@ def test_corrected_redelivery_keeps_the_latest(source: str, tmp_path: Path) -> N
     column, value = _correct(source, body)
     corrected = _raw(source, write_json(tmp_path / "corrected.json", body), seq=2, landed_at=LANDED_LATER)
 
-    before = PARSERS[source]([original]).rows
+    before = parser(source)([original]).rows
     # list order must not matter: the manifest seq decides
-    after = PARSERS[source]([corrected, original]).rows
+    after = parser(source)([corrected, original]).rows
     assert after.height == before.height
     changed = after.filter(pl.col("raw_sha256") == corrected.sha256)
     assert changed.height == before.height  # every key of the page came again in seq 2
@@ -130,9 +130,9 @@ def test_claude_code_session_that_grew_keeps_the_max(tmp_path: Path) -> None:
     lines = sample(SAMPLES[src]).read_text().splitlines()
     early = tmp_path / "early.jsonl"
     early.write_text("\n".join(lines[:3]) + "\n")  # user line + first two streamed lines (output 1)
-    rows = PARSERS[src]([_raw(src, early, seq=1)]).rows
+    rows = parser(src)([_raw(src, early, seq=1)]).rows
     assert rows["output_tokens"].to_list() == [1]
-    grown = PARSERS[src]([_raw(src, early, seq=1), _raw(src, sample(SAMPLES[src]), seq=2)]).rows
+    grown = parser(src)([_raw(src, early, seq=1), _raw(src, sample(SAMPLES[src]), seq=2)]).rows
     assert grown.filter(pl.col("record_id") == rows["record_id"][0])["output_tokens"].to_list() == [412]
 
 
@@ -143,9 +143,9 @@ def test_compressed_delivery_parses_like_plain(source: str, codec: str, tmp_path
     packed = tmp_path / f"{path.name}.{codec}"
     data = path.read_bytes()
     packed.write_bytes(gzip.compress(data) if codec == "gz" else zstandard.ZstdCompressor().compress(data))
-    plain = PARSERS[source]([_raw(source, path)])
+    plain = parser(source)([_raw(source, path)])
     compressed_raw = _raw(source, packed)
-    compressed = PARSERS[source]([compressed_raw])
+    compressed = parser(source)([compressed_raw])
     assert compressed.rows.drop("raw_sha256").equals(plain.rows.drop("raw_sha256"))
     assert compressed.rows["raw_sha256"].unique().to_list() == [compressed_raw.sha256]
     assert compressed.stats.drop("raw_sha256").equals(plain.stats.drop("raw_sha256"))
@@ -182,7 +182,7 @@ def test_structurally_broken_page_is_unreadable(source: str, breakage: str, tmp_
     bad = _raw(source, write_json(tmp_path / "broken.json", body), seq=2)
 
     with pytest.raises(UnreadableFile) as err:
-        PARSERS[source]([good, bad])
+        parser(source)([good, bad])
     assert err.value.name == "broken.json"
     assert err.value.field_name == field(source)
     assert err.value.reason == reason
@@ -205,7 +205,7 @@ def test_unreadable_document(source: str, content: bytes, reason: str, tmp_path:
     path = tmp_path / "page.json"
     path.write_bytes(content)
     with pytest.raises(UnreadableFile) as err:
-        PARSERS[source]([_raw(source, path)])
+        parser(source)([_raw(source, path)])
     assert err.value.name == "page.json"
     assert err.value.reason == reason
     assert str(err.value).startswith("page.json")
@@ -216,7 +216,7 @@ def test_bad_bucket_timestamp_is_unreadable(source: str, tmp_path: Path) -> None
     body = _body(source)
     body["data"][0][START_FIELD[source]] = "not a time"
     with pytest.raises(UnreadableFile) as err:
-        PARSERS[source]([_raw(source, write_json(tmp_path / "p.json", body))])
+        parser(source)([_raw(source, write_json(tmp_path / "p.json", body))])
     assert (err.value.field_name, err.value.reason) == (f"data[0].{START_FIELD[source]}", "not a timestamp")
 
 
@@ -224,13 +224,13 @@ def test_bad_bucket_timestamp_is_unreadable(source: str, tmp_path: Path) -> None
 def test_page_with_only_empty_buckets(source: str, tmp_path: Path) -> None:
     body = {"data": [{START_FIELD[source]: _body(source)["data"][0][START_FIELD[source]], "results": []}]}
     raw = _raw(source, write_json(tmp_path / "empty.json", body))
-    result = PARSERS[source]([raw])
+    result = parser(source)([raw])
     assert result.rows.is_empty()
     assert result.stats.rows() == [(raw.sha256, 0, 0, 0, None, None)]
 
 
 def test_lineage_timestamps_are_the_delivery_landed_at() -> None:
     for source in SAMPLES:
-        rows = PARSERS[source]([_raw(source, sample(SAMPLES[source]))]).rows
+        rows = parser(source)([_raw(source, sample(SAMPLES[source]))]).rows
         assert rows["ingested_at"].unique().to_list() == [LANDED], source
         assert rows["billing_date"].dtype == pl.Date and rows["billing_date"].min() >= date(2024, 1, 1)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.transforms.parser_kit import make_raw, write_json, write_jsonl
-from transforms.sources import anthropic_cost, claude_code_logs, openai_usage
+from transforms.sources import parser
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -44,7 +44,7 @@ def test_openai_input_total_is_preserved(counts: list[tuple[int, int, int]]) -> 
     ]
     page = {"object": "page", "data": [{"start_time": 1772409600, "end_time": 1772496000, "results": results}]}
     with tempfile.TemporaryDirectory() as tmp:
-        rows = openai_usage.parse([make_raw(write_json(Path(tmp) / "u.json", page), source="openai_usage")]).rows
+        rows = parser("openai_usage")([make_raw(write_json(Path(tmp) / "u.json", page), source="openai_usage")]).rows
     got = rows.select(
         pl.col("principal_id").str.strip_prefix("user-").cast(pl.Int64).alias("i"),
         pl.sum_horizontal(
@@ -72,7 +72,7 @@ def test_anthropic_cents_convert_exactly(amounts: list[str]) -> None:
     page = {"data": [{"starting_at": "2026-03-02T00:00:00Z", "ending_at": "2026-03-03T00:00:00Z", "results": results}]}
     with tempfile.TemporaryDirectory() as tmp:
         raw = make_raw(write_json(Path(tmp) / "c.json", page), source="anthropic_cost")
-        rows = anthropic_cost.parse([raw]).rows
+        rows = parser("anthropic_cost")([raw]).rows
     got = dict(zip(rows["line_item"].cast(pl.Int64).to_list(), rows["billed_cost_usd"].to_list(), strict=True))
     assert got == {i: Decimal(amount) / 100 for i, amount in enumerate(amounts)}
 
@@ -115,7 +115,7 @@ def test_claude_code_streamed_lines_collapse_to_max(messages: list[list[int]], r
             )
             for f in (0, 1)
         ]
-        result = claude_code_logs.parse(files)
+        result = parser("claude_code_logs")(files)
     rows = result.rows
     assert rows.height == len(messages)
     got = {r["period_start"].minute: (r["output_tokens"], r["cache_read_tokens"]) for r in rows.to_dicts()}

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from pipelines.reference import KINDS
-from pipelines.warehouse import warehouse_params
+from pipelines.services.reference import KINDS
+from pipelines.services.warehouse import warehouse_params
 from transforms.schema import USAGE_SCHEMA, conform
 from warehouse.build import BuildInputs, IdentityConflictError, MartsTieOutError, build
 

@@ -11,10 +11,10 @@ import pytest
 
 from pipelines.config import Settings
 from pipelines.docs import data_dictionary
-from pipelines.ingest import sweep_landing
-from pipelines.lake import build_window
-from pipelines.reference import load_reference
-from pipelines.warehouse import build_and_publish
+from pipelines.services.ingest import sweep_landing
+from pipelines.services.lake import build_window
+from pipelines.services.reference import load_reference
+from pipelines.services.warehouse import build_and_publish
 from tests.conftest import duckdb_cli, land_sample, undocumented_objects
 from warehouse.build import IdentityConflictError
 from warehouse.families import model_families

@@ -1,25 +1,44 @@
-"""Source parsers: raw deliveries of one source id in, canonical usage rows out.
+"""Sources: the registry (`transforms.sources._registry`) and one spec module per source id.
 
-`PARSERS` maps each stable source id (DESIGN.md, "Sources") to its `parse(files)` function.
-`LINE_ORIENTED` names the sources whose bad lines are rejected one by one (JSONL, CSV); the other
-sources are whole JSON documents, where a structurally broken file is quarantined as a whole.
+Every module of this package whose name does not start with `_` is a source: it defines `SPEC` (its
+`SourceSpec`) and ships its mapping SQL beside it. Importing the package registers them all, in name
+order; `parser(source)` gives the shared reader of the source's format applied to its spec.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import importlib
+import pkgutil
 
-from transforms.common import ParseResult, RawFile
-from transforms.sources import anthropic_cost, anthropic_usage, claude_code_logs, openai_costs, openai_usage
+from transforms.sources._registry import (
+    SourceSpec,
+    catalog_providers,
+    default_roles,
+    is_source,
+    parse,
+    parser,
+    per_request_sources,
+    register,
+    source_ids,
+    spec,
+    specs,
+    unregister,
+)
 
-PARSERS: dict[str, Callable[[Sequence[RawFile]], ParseResult]] = {
-    "anthropic_usage": anthropic_usage.parse,
-    "anthropic_cost": anthropic_cost.parse,
-    "openai_usage": openai_usage.parse,
-    "openai_costs": openai_costs.parse,
-    "claude_code_logs": claude_code_logs.parse,
-}
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+    register(importlib.import_module(f"{__name__}.{_module}").SPEC)
 
-LINE_ORIENTED: frozenset[str] = frozenset({"claude_code_logs"})
-
-__all__ = ["LINE_ORIENTED", "PARSERS"]
+__all__ = [
+    "SourceSpec",
+    "catalog_providers",
+    "default_roles",
+    "is_source",
+    "parse",
+    "parser",
+    "per_request_sources",
+    "register",
+    "source_ids",
+    "spec",
+    "specs",
+    "unregister",
+]

@@ -7,96 +7,31 @@ tokens, so the uncached part is what remains after subtracting both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from pathlib import Path
 
-from transforms.common import ParseResult, RawFile, connect, plain_text_paths
-from transforms.sources._pages import collect, open_pages
+from transforms.sources._registry import SourceSpec
 
-SOURCE = "openai_usage"
-
-REQUIRED: tuple[str, ...] = ("input_tokens", "output_tokens", "num_model_requests")
-
-# The natural key: bucket start plus every group dimension as reported (nulls kept distinct).
-KEY_COLUMNS: tuple[str, ...] = (
-    "period_start",
-    "key_project_id",
-    "key_user_id",
-    "key_api_key_id",
-    "model_raw",
-    "key_batch",
-    "key_service_tier",
+SPEC = SourceSpec(
+    id="openai_usage",
+    provider="openai",
+    publisher="openai",
+    publisher_rule="every row",
+    format="pages",
+    # the natural key: bucket start plus every group dimension as reported (nulls kept distinct)
+    natural_key=(
+        "period_start",
+        "key_project_id",
+        "key_user_id",
+        "key_api_key_id",
+        "model_raw",
+        "key_batch",
+        "key_service_tier",
+    ),
+    default_role="metered",
+    per_request=False,
+    catalog_provider="openai",
+    owner="none",
+    mapping=Path(__file__).with_suffix(".sql"),
+    time_fields=("start_time", "end_time"),
+    required=("input_tokens", "output_tokens", "num_model_requests"),
 )
-
-SHAPE_SQL = """
-create or replace temp table checked as
-with validated as (
-    select
-        delivery, ordinal, period_start, period_end, r,
-        -- counts out of range read as 0 (int_value), so this never overflows; they are rejected below
-        int_value(r, '$.input_tokens')
-            - int_value(r, '$.input_cached_tokens')
-            - int_value(r, '$.input_cache_write_tokens') as uncached,
-        first_problem([
-            int_check(r, 'input_tokens', false),
-            int_check(r, 'input_cached_tokens', true),
-            int_check(r, 'input_cache_write_tokens', true),
-            int_check(r, 'output_tokens', false),
-            int_check(r, 'num_model_requests', false),
-            {'field': 'input_tokens',
-             'reason': case when uncached < 0 then 'less than cached + cache write tokens' end}
-        ]) as problem
-    from results
-)
-select
-    delivery,
-    ordinal as line,
-    problem.field as reject_field,
-    problem.reason as reject_reason,
-    case when problem is null then cast(period_start as date) end as stat_date,
-    cast(period_start as date) as billing_date,
-    period_start,
-    period_end,
-    'openai_usage' as source,
-    'openai' as provider,
-    'openai' as publisher,
-    r ->> '$.model' as model,
-    r ->> '$.model' as model_raw,
-    case when r ->> '$.batch' = 'true' then 'batch' else r ->> '$.service_tier' end as service_tier,
-    case
-        when r ->> '$.user_id' is not null then 'openai_user_id'
-        when r ->> '$.api_key_id' is not null then 'api_key_id'
-    end as principal_kind,
-    coalesce(r ->> '$.user_id', r ->> '$.api_key_id') as principal_id,
-    'project' as scope_kind,
-    coalesce(r ->> '$.project_id', 'default') as scope_id,
-    uncached as uncached_input_tokens,
-    int_value(r, '$.input_cached_tokens') as cache_read_tokens,
-    int_value(r, '$.input_cache_write_tokens') as cache_write_5m_tokens,
-    0::bigint as cache_write_1h_tokens,
-    int_value(r, '$.output_tokens') as output_tokens,
-    int_value(r, '$.num_model_requests') as requests,
-    'metered_tokens' as billing_model,
-    'usage' as charge_category,
-    r ->> '$.project_id' as key_project_id,
-    r ->> '$.user_id' as key_user_id,
-    r ->> '$.api_key_id' as key_api_key_id,
-    r ->> '$.batch' as key_batch,
-    r ->> '$.service_tier' as key_service_tier
-from validated
-"""
-
-
-def parse(files: Sequence[RawFile]) -> ParseResult:
-    """Token usage per bucket and group from OpenAI completions usage pages, one row per natural key.
-
-    Input tokens are split into uncached, cache read and cache write so they never overlap; a
-    result whose cached + cache-write tokens exceed its input is rejected. A page that is not a
-    usage page raises `UnreadableFile`. A re-pull of the same bucket and group replaces the earlier.
-    """
-    if not files:
-        return ParseResult.empty()
-    con = connect()
-    with plain_text_paths(files) as paths:
-        open_pages(con, files, paths, start="start_time", end="end_time", required=REQUIRED)
-    con.execute(SHAPE_SQL)
-    return collect(con, KEY_COLUMNS)

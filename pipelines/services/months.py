@@ -17,9 +17,9 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.lake import build_window
-from pipelines.storage import append_jsonl, replace_parquet
-from pipelines.warehouse import books_dir, build_inputs, closed_months, frozen_path, month_end
+from pipelines.services.lake import build_window
+from pipelines.services.storage import append_jsonl, replace_parquet
+from pipelines.services.warehouse import books_dir, build_inputs, closed_months, frozen_path, month_end
 from warehouse.build import build, publish
 
 

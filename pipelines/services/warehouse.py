@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines.config import Settings
-from pipelines.lake import lake_files
-from pipelines.reference import CASE_INSENSITIVE_KINDS, KINDS, reference_frame
+from pipelines.services.lake import lake_files
+from pipelines.services.reference import CASE_INSENSITIVE_KINDS, KINDS, reference_frame
 from transforms.schema import USAGE_SCHEMA
 from warehouse.build import BuildInputs, BuildReport, build, publish
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.ingest import parsing, raw_files, read_manifest
-from pipelines.reference import reference_frame
+from pipelines.services.ingest import parsing, raw_files, read_manifest
+from pipelines.services.reference import reference_frame
 from transforms.allocation import allocate
 from transforms.common import ParseResult, inflate_limits
 from transforms.fx import convert_to_usd
@@ -26,7 +26,7 @@ from transforms.normalize import in_window, stamp_roles
 from transforms.pricing import default_overrides, load_overrides, price_usage
 from transforms.schema import USAGE_SCHEMA
 from transforms.seats import price_seats
-from transforms.sources import PARSERS
+from transforms.sources import is_source, parse
 
 PARTITION_COLUMN = "billing_date"
 CHUNK_DAYS = 31
@@ -151,8 +151,8 @@ def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseR
     with inflate_limits(parsing(settings)):
         for source in settings.enabled_sources:
             deliveries = overlapping.filter(pl.col("source") == source)
-            if source in PARSERS and deliveries.height:
-                results[source] = PARSERS[source](raw_files(settings, deliveries))
+            if is_source(source) and deliveries.height:
+                results[source] = parse(source, raw_files(settings, deliveries))
     return results
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.storage import replace_parquet
+from pipelines.services.storage import replace_parquet
 from transforms.fx import FX_RATES_SCHEMA, MAX_UNITS_PER_USD, MIN_UNITS_PER_USD, cross_rates
 
 KINDS: dict[str, pl.Schema] = {

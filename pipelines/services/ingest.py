@@ -21,9 +21,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.storage import append_jsonl, read_jsonl
+from pipelines.services.storage import append_jsonl, read_jsonl
 from transforms.common import InflateLimits, RawFile, UnreadableFile, inflate_limits
-from transforms.sources import PARSERS
+from transforms.sources import is_source, parse, spec
 
 MANIFEST_SCHEMA = pl.Schema(
     {
@@ -153,8 +153,9 @@ def discover(
 ) -> list[tuple[Path, str, str | None]]:
     """List (file, display name, owner) for the given paths, skipping `_`/`.` scratch parts.
 
-    For `claude_code_logs` the owner is the engineer's email: a path holding `projects/` is one
-    engineer's folder named after them; otherwise each folder directly under the path is one.
+    For a source whose spec finds the owner in the engineer email folder (Claude Code logs), a
+    path holding `projects/` is one engineer's folder named after them; otherwise each folder directly
+    under the path is one.
     Paths named by the user may be symlinks; with `inbox` (the landing folder being swept), entries
     that point outside it are not read but added to `refused`, with their reason.
     """
@@ -162,9 +163,9 @@ def discover(
     found: list[tuple[Path, str, str | None]] = []
     for given in paths:
         _given(given)
-        if source == "claude_code_logs":
+        if spec(source).owner == "email_folder":
             if not given.is_dir():
-                raise ValueError(f"{given}: claude_code_logs expects a folder named after an engineer's email")
+                raise ValueError(f"{given}: {source} expects a folder named after an engineer's email")
             owners = [given] if (given / "projects").is_dir() else sorted(p for p in given.iterdir() if p.is_dir())
             for owner_dir in owners:
                 if owner_dir.name.startswith(("_", ".")):
@@ -175,7 +176,7 @@ def discover(
                     )
                     continue
                 for f in _walk(owner_dir, inbox, refused, owner_dir):
-                    if ".jsonl" in f.suffixes:
+                    if f".{spec(source).format}" in f.suffixes:
                         found.append((f, f"{owner_dir.name}/{f.relative_to(owner_dir)}", owner_dir.name.lower()))
         elif given.is_dir():
             for f in _walk(given, inbox, refused, given.parent):
@@ -294,7 +295,7 @@ def _check(settings: Settings, source: str, candidates: list[RawFile], at: datet
     `pipeline.first_partition_date` or more than a day after its landing: it stays in raw, in no partition.
     """
     try:
-        result = PARSERS[source](candidates)
+        result = parse(source, candidates)
     except UnreadableFile as exc:
         if len(candidates) == 1:
             return {candidates[0].sha256: (None, pl.DataFrame(), str(exc), 0)}
@@ -335,7 +336,7 @@ def ingest(
     `landed_at` defaults to now; the demo passes a fixed instant so its lake is reproducible. `inbox`
     is set when sweeping landing/: a symlink there that points outside it is refused, never read.
     """
-    if source not in PARSERS:
+    if not is_source(source):
         raise ValueError(f"unknown source {source!r}; `tokencomp sources` lists them")
     at = (landed_at or datetime.now(UTC)).astimezone(UTC)
     refused: list[Refused] = []

@@ -1,0 +1,102 @@
+-- The API pages reader: one JSON object per file, `data` = list of time buckets, each with `results`.
+-- Every macro takes the tables it reads by name; the reader names the tables it creates.
+
+-- Every delivery's bytes, decoded as UTF-8 (NULL when the bytes are not UTF-8), BOM stripped.
+-- Each distinct path is read once; a path delivered twice fans out to both deliveries.
+create or replace temp macro page_texts(deliveries, paths) as table
+select
+    d.delivery, d.raw_sha256, d.seq, d.ingested_at, d.file, d.owner,
+    ltrim(try(decode(b.content)), chr(65279)) as text
+from query_table(deliveries) as d
+join read_blob(paths) as b on b.filename = d.filename;
+
+create or replace temp macro page_documents(pages) as table
+select
+    delivery,
+    text is null as not_utf8,
+    case when json_valid(text) then text end::json as doc
+from query_table(pages);
+
+create or replace temp macro page_buckets(documents) as table
+with listed as (
+    select delivery, json_extract(doc, '$.data[*]') as bucket_list
+    from query_table(documents)
+    where json_type(doc, '$.data') = 'ARRAY'
+)
+select
+    delivery,
+    unnest(bucket_list) as bucket,
+    generate_subscripts(bucket_list, 1) as bucket_no
+from listed;
+
+-- One row per result `r`, numbered through the page (`ordinal`), with its bucket's period.
+create or replace temp macro page_results(buckets, start_field, end_field) as table
+with listed as (
+    select
+        delivery,
+        bucket_no,
+        timestamp_value(bucket, '$.' || start_field) as period_start,
+        timestamp_value(bucket, '$.' || end_field) as period_end,
+        json_extract(bucket, '$.results[*]') as result_list
+    from query_table(buckets)
+    where json_type(bucket) = 'OBJECT'
+      and timestamp_value(bucket, '$.' || start_field) is not null
+      and json_type(bucket, '$.results') = 'ARRAY'
+),
+exploded as (
+    select
+        delivery, bucket_no, period_start, period_end,
+        unnest(result_list) as r,
+        generate_subscripts(result_list, 1) as result_no
+    from listed
+)
+select
+    delivery, period_start, period_end, r,
+    row_number() over (partition by delivery order by bucket_no, result_no) as ordinal
+from exploded;
+
+-- The first structural failure of the batch (lowest delivery first), if any.
+create or replace temp macro page_problems(pages, documents, buckets, results, start_field, end_field, required) as table
+with problems as (
+    select delivery, 1 as stage, 0 as pos, null::varchar as field, 'not UTF-8' as reason, null::bigint as line
+    from query_table(documents) where not_utf8
+    union all
+    select delivery, 2, 0, null, 'not JSON', null from query_table(documents) where not not_utf8 and doc is null
+    union all
+    select delivery, 3, 0, null, 'not a JSON object', null
+    from query_table(documents) where doc is not null and json_type(doc) <> 'OBJECT'
+    union all
+    select delivery, 4, 0, 'data',
+        case when json_type(doc, '$.data') is null then 'missing' else 'not a list' end, null
+    from query_table(documents)
+    where json_type(doc) = 'OBJECT' and coalesce(json_type(doc, '$.data'), '') <> 'ARRAY'
+    union all
+    select delivery, 5, bucket_no, 'data[' || (bucket_no - 1) || ']', 'not an object', null
+    from query_table(buckets) where json_type(bucket) <> 'OBJECT'
+    union all
+    select delivery, 6, bucket_no, 'data[' || (bucket_no - 1) || '].' || start_field,
+        timestamp_problem(bucket, '$.' || start_field, false), null
+    from query_table(buckets)
+    where json_type(bucket) = 'OBJECT' and timestamp_problem(bucket, '$.' || start_field, false) is not null
+    union all
+    select delivery, 7, bucket_no, 'data[' || (bucket_no - 1) || '].' || end_field,
+        timestamp_problem(bucket, '$.' || end_field, true), null
+    from query_table(buckets)
+    where json_type(bucket) = 'OBJECT' and timestamp_problem(bucket, '$.' || end_field, true) is not null
+    union all
+    select delivery, 8, bucket_no, 'data[' || (bucket_no - 1) || '].results',
+        case when json_type(bucket, '$.results') is null then 'missing' else 'not a list' end, null
+    from query_table(buckets)
+    where json_type(bucket) = 'OBJECT' and coalesce(json_type(bucket, '$.results'), '') <> 'ARRAY'
+    union all
+    select delivery, 9, ordinal, null, 'result is not an object', ordinal
+    from query_table(results) where json_type(r) <> 'OBJECT'
+    union all
+    select delivery, 10, ordinal, substr(p, 3), 'missing', ordinal
+    from query_table(results), unnest(required::varchar[]) as t(p)
+    where json_type(r) = 'OBJECT' and json_type(r, p) is null
+)
+select d.file, p.field, p.reason, p.line
+from problems as p join query_table(pages) as d using (delivery)
+order by p.delivery, p.stage, p.pos, p.field
+limit 1;
