@@ -14,16 +14,7 @@ with validated as (
     from query_table(results)
 )
 select
-    delivery,
-    ordinal as line,
-    problem.field as reject_field,
-    problem.reason as reject_reason,
-    case when problem is null then cast(period_start as date) end as stat_date,
-    cast(period_start as date) as billing_date,
-    period_start,
-    period_end,
-    source as source,
-    provider as provider,
+    delivery, ordinal, period_start, period_end, problem,
     case when r ->> '$.api_key_id' is not null then 'api_key_id' end as principal_kind,
     r ->> '$.api_key_id' as principal_id,
     'project' as scope_kind,

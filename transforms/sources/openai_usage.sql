@@ -20,16 +20,7 @@ with validated as (
     from query_table(results)
 )
 select
-    delivery,
-    ordinal as line,
-    problem.field as reject_field,
-    problem.reason as reject_reason,
-    case when problem is null then cast(period_start as date) end as stat_date,
-    cast(period_start as date) as billing_date,
-    period_start,
-    period_end,
-    source as source,
-    provider as provider,
+    delivery, ordinal, period_start, period_end, problem,
     publisher as publisher,
     r ->> '$.model' as model,
     r ->> '$.model' as model_raw,

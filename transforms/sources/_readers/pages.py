@@ -2,7 +2,8 @@
 
 The source's mapping SQL defines `source_records(results, source, provider, publisher)`: one row per
 result of table `results` (`delivery`, `ordinal`, `period_start`, `period_end`, `r` = the result's
-JSON), validated and mapped to canonical columns (see collect.sql for the columns every record carries).
+JSON), validated (`problem`) and mapped to its canonical columns. `page_records` then adds what every
+page record carries: line, reject, dates, source and provider (see collect.sql).
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
         name, field_name, reason, line = problem
         raise UnreadableFile(name, field_name, reason, line)
     con.execute(
-        "create temp table records as from source_records('results', $source, $provider, $publisher)",
+        "create temp table mapped as from source_records('results', $source, $provider, $publisher)",
         spec_params(spec),
+    )
+    con.execute(
+        "create temp table records as from page_records('mapped', $source, $provider)",
+        {"source": spec.id, "provider": spec.provider},
     )
     return collect(con, spec, records="records")

@@ -55,6 +55,23 @@ select
     row_number() over (partition by delivery order by bucket_no, result_no) as ordinal
 from exploded;
 
+-- A source's mapped results (`source_records`: delivery, ordinal, period_start, period_end, problem and the
+-- mapped columns) as records: every page source's line, reject and date columns are derived here, once.
+create or replace temp macro page_records(mapped, source, provider) as table
+select
+    delivery,
+    ordinal as line,
+    problem.field as reject_field,
+    problem.reason as reject_reason,
+    case when problem is null then cast(period_start as date) end as stat_date,
+    cast(period_start as date) as billing_date,
+    period_start,
+    period_end,
+    source as source,
+    provider as provider,
+    * exclude (delivery, ordinal, problem, period_start, period_end)
+from query_table(mapped);
+
 -- The first structural failure of the batch (lowest delivery first), if any.
 create or replace temp macro page_problems(pages, documents, buckets, results, start_field, end_field, required) as table
 with problems as (
