@@ -198,7 +198,7 @@ def _rebuild_window(settings: Settings, start: date, end: date) -> tuple[date, d
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the synthetic company into landing/, run the whole pipeline, print the summary."""
-    from pipelines.demo import generate
+    from pipelines.demo import STAGE_UNITS, generate
 
     settings = _settings(args)
     end = args.end or _yesterday()
@@ -215,7 +215,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             end=end,
             seed=args.seed,
             progress=lambda stage, done, total: display.stage(
-                f"generate {stage}", done, total, _DEMO_UNITS.get(stage, "")
+                f"generate {stage}", done, total, STAGE_UNITS.get(stage, "")
             ),
         )
     err.print(f"demo company written to {shown(settings.landing)} (ground truth: {shown(truth.path)})")
@@ -227,12 +227,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # What the demo generator's progress stages count.
-_DEMO_UNITS = {
-    "usage": "engineers",
-    "claude_code_logs": "engineers",
-    "anthropic_exports": "pages",
-    "openai_exports": "pages",
-}
 
 
 def _reset_demo_data(settings: Settings) -> None:

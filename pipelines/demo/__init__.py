@@ -53,12 +53,21 @@ __all__ = [
     "OPENAI_MODELS",
     "REFERENCE_WRITERS",
     "SOURCE_WRITERS",
+    "STAGE_UNITS",
     "TITLE_BY_LEVEL",
     "DemoTruth",
     "ProgressFn",
     "dec_text",
     "generate",
 ]
+
+# What each progress stage of `generate` counts, for a display of its progress.
+STAGE_UNITS: dict[str, str] = {
+    "usage": "engineers",
+    "claude_code_logs": "engineers",
+    "anthropic_exports": "pages",
+    "openai_exports": "pages",
+}
 
 
 def generate(
