@@ -36,9 +36,13 @@ class SourceSpec:
     catalog_provider: str | None  # the price catalog's provider id
     owner: Owner
     mapping: Path  # the source's mapping SQL (macros the format's reader calls)
-    # pages: the bucket's start and end fields; every format: fields/columns every record must carry
-    time_fields: tuple[str, str] | None = None
+    # pages: the bucket's start and end fields (end None: the bucket is one record, its mapping states the
+    # end); every format: fields/columns every record must carry
+    time_fields: tuple[str, str | None] | None = None
     required: tuple[str, ...] = ()
+    # pages: the field of each `data[]` bucket listing its records; None when the `data[]` items are the
+    # records themselves (the Claude Code report: one record per actor and day, no buckets)
+    records_field: str | None = "results"
 
     @property
     def line_oriented(self) -> bool:

@@ -1,5 +1,8 @@
 """The API pages reader: one JSON response page per file, `data` = time buckets, each with `results`.
 
+A spec with `records_field=None` reads pages whose `data` items are the records themselves, each with its
+own date (`time_fields` end None: the mapping states `period_end`).
+
 The source's mapping SQL defines `source_records(results, source, provider, publisher)`: one row per
 result of table `results` (`delivery`, `ordinal`, `period_start`, `period_end`, `r` = the result's
 JSON), validated (`problem`) and mapped to its canonical columns. `page_records` then adds what every
@@ -37,10 +40,11 @@ def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
     lost_delivery(con, "pages")
     con.execute("create temp table documents as from page_documents('pages')")
     con.execute("create temp table buckets as from page_buckets('documents')")
-    con.execute("create temp table results as from page_results('buckets', $start, $end)", {"start": start, "end": end})
+    fields = {"start": start, "end": end, "records": spec.records_field}
+    con.execute("create temp table results as from page_results('buckets', $start, $end, $records)", fields)
     problem = con.execute(
-        "from page_problems('pages', 'documents', 'buckets', 'results', $start, $end, $required)",
-        {"start": start, "end": end, "required": [f"$.{p}" for p in spec.required]},
+        "from page_problems('pages', 'documents', 'buckets', 'results', $start, $end, $records, $required)",
+        {**fields, "required": [f"$.{p}" for p in spec.required]},
     ).fetchone()
     if problem is not None:
         name, field_name, reason, line = problem

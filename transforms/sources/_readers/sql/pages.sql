@@ -1,4 +1,5 @@
--- The API pages reader: one JSON object per file, `data` = list of time buckets, each with `results`.
+-- The API pages reader: one JSON object per file, `data` = list of time buckets, each with `results`
+-- (`records_field`), or `data` = the records themselves, each with its own date (`records_field` NULL).
 -- Every macro takes the tables it reads by name; the reader names the tables it creates.
 
 -- Every delivery's bytes, decoded as UTF-8 (NULL when the bytes are not UTF-8), BOM stripped.
@@ -29,19 +30,23 @@ select
     generate_subscripts(bucket_list, 1) as bucket_no
 from listed;
 
--- One row per result `r`, numbered through the page (`ordinal`), with its bucket's period.
-create or replace temp macro page_results(buckets, start_field, end_field) as table
+-- One row per result `r`, numbered through the page (`ordinal`), with its bucket's period (no end field:
+-- NULL, the mapping states it). With `records_field` NULL each bucket is itself the one record.
+create or replace temp macro page_results(buckets, start_field, end_field, records_field) as table
 with listed as (
     select
         delivery,
         bucket_no,
         timestamp_value(bucket, '$.' || start_field) as period_start,
-        timestamp_value(bucket, '$.' || end_field) as period_end,
-        json_extract(bucket, '$.results[*]') as result_list
+        case when end_field is not null then timestamp_value(bucket, '$.' || coalesce(end_field, start_field)) end
+            as period_end,
+        -- (a JSON path must bind even where unused, hence the coalesce)
+        if(records_field is null, [bucket], json_extract(bucket, '$.' || coalesce(records_field, 'results') || '[*]'))
+            as result_list
     from query_table(buckets)
     where json_type(bucket) = 'OBJECT'
       and timestamp_value(bucket, '$.' || start_field) is not null
-      and json_type(bucket, '$.results') = 'ARRAY'
+      and (records_field is null or json_type(bucket, '$.' || records_field) = 'ARRAY')
 ),
 exploded as (
     select
@@ -73,7 +78,9 @@ select
 from query_table(mapped);
 
 -- The first structural failure of the batch (lowest delivery first), if any.
-create or replace temp macro page_problems(pages, documents, buckets, results, start_field, end_field, required) as table
+create or replace temp macro page_problems(
+    pages, documents, buckets, results, start_field, end_field, records_field, required
+) as table
 with problems as (
     select delivery, 1 as stage, 0 as pos, null::varchar as field, 'not UTF-8' as reason, null::bigint as line
     from query_table(documents) where not_utf8
@@ -99,12 +106,14 @@ with problems as (
     select delivery, 7, bucket_no, 'data[' || (bucket_no - 1) || '].' || end_field,
         timestamp_problem(bucket, '$.' || end_field, true), null
     from query_table(buckets)
-    where json_type(bucket) = 'OBJECT' and timestamp_problem(bucket, '$.' || end_field, true) is not null
+    where end_field is not null
+      and json_type(bucket) = 'OBJECT' and timestamp_problem(bucket, '$.' || end_field, true) is not null
     union all
-    select delivery, 8, bucket_no, 'data[' || (bucket_no - 1) || '].results',
-        case when json_type(bucket, '$.results') is null then 'missing' else 'not a list' end, null
+    select delivery, 8, bucket_no, 'data[' || (bucket_no - 1) || '].' || records_field,
+        case when json_type(bucket, '$.' || records_field) is null then 'missing' else 'not a list' end, null
     from query_table(buckets)
-    where json_type(bucket) = 'OBJECT' and coalesce(json_type(bucket, '$.results'), '') <> 'ARRAY'
+    where records_field is not null
+      and json_type(bucket) = 'OBJECT' and coalesce(json_type(bucket, '$.' || records_field), '') <> 'ARRAY'
     union all
     select delivery, 9, ordinal, null, 'result is not an object', ordinal
     from query_table(results) where json_type(r) <> 'OBJECT'
