@@ -11,6 +11,7 @@ from __future__ import annotations
 from pipelines.demo.landing import Landing, ProgressFn
 from pipelines.demo.writers import (
     aliases,
+    anthropic_claude_code,
     anthropic_cost,
     anthropic_usage,
     claude_code_logs,
@@ -29,6 +30,7 @@ SOURCE_WRITERS: dict[str, SourceWriter] = {
     openai_usage.SOURCE: SourceWriter(openai_usage.write, stage="openai_exports"),
     openai_costs.SOURCE: SourceWriter(openai_costs.write, stage="openai_exports"),
     claude_code_logs.SOURCE: SourceWriter(claude_code_logs.write),
+    anthropic_claude_code.SOURCE: SourceWriter(anthropic_claude_code.write),
 }
 
 REFERENCE_WRITERS: dict[str, ReferenceWriter] = {
