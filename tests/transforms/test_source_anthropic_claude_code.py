@@ -208,7 +208,7 @@ def test_cents_become_exact_dollars_through_their_decimal_text(cents: list[str])
     # the amount is a bare JSON number, written from its text exactly as the API sends it
     base = _grouped()["data"][0]
     records = []
-    for i, c in enumerate(cents):
+    for i in range(len(cents)):
         r = copy.deepcopy(base)
         r["actor"] = {"type": "user_actor", "email_address": f"u{i}@x.com"}
         r["model_breakdown"] = [r["model_breakdown"][0]]

@@ -172,6 +172,27 @@ def test_a_shared_key_goes_to_its_members_only_in_proportion_to_their_list_cost(
     assert spend == {("E1", "shared_route"): Decimal("4.8"), ("E2", "shared_route"): Decimal("1.6")}
 
 
+@pytest.mark.parametrize(
+    ("ann_logs", "ann_report", "ann_share", "bo_share"),
+    [("3", "3", "4.8", "1.6"), ("2", "3", "4.8", "1.6"), ("3", "1", "4.8", "1.6")],
+    ids=["same-view", "report-larger", "logs-larger"],
+)
+def test_a_member_seen_by_two_observational_sources_claims_the_larger_view_not_the_sum(
+    tmp_path: Path, ann_logs: str, ann_report: str, ann_share: str, bo_share: str
+) -> None:
+    # Claude Code logs and the Claude Code analytics report are two views of Ann's same sessions: her weight
+    # is the larger of the two (3), never their sum, so Bo (logs only, 1) keeps his 1 : 3 share
+    rows = [
+        row("openai_usage", "metered", ("api_key_id", "key_gateway"), "6.4", "8"),
+        row("claude_code_logs", "observational", ("email", "ann@x.example"), None, ann_logs),
+        row("anthropic_claude_code", "observational", ("email", "ann@x.example"), None, ann_report),
+        row("claude_code_logs", "observational", ("email", "bo@x.example"), None, "1"),
+    ]
+    members = [("key_gateway", "E1", None, None), ("key_gateway", "E2", None, None)]
+    spend = spend_by(warehouse(tmp_path, rows, ANN_BO_CY, members))
+    assert spend == {("E1", "shared_route"): Decimal(ann_share), ("E2", "shared_route"): Decimal(bo_share)}
+
+
 def test_no_claim_crosses_from_one_shared_key_to_another(tmp_path: Path) -> None:
     rows = [
         row("openai_usage", "metered", ("api_key_id", "key_a"), "7", "8"),

@@ -39,10 +39,19 @@ unresolved as (
     select * from metered where engineer_id is null
 ),
 
-observed as (
-    select provider, billing_date, model, engineer_id, sum(list_cost_usd) as observed_list_usd
+observed_by_source as (
+    select provider, billing_date, model, engineer_id, source, sum(list_cost_usd) as observed_list_usd
     from usage
     where spend_role = 'observational' and engineer_id is not null and list_cost_usd is not null
+    group by all
+),
+
+observed as (
+    -- observational sources are views of the same usage (Claude Code logs and the Claude Code analytics
+    -- report both see one engineer's sessions): a member's claim is the largest of their per-source
+    -- views, never their sum, so appearing in two sources does not double a member's weight
+    select provider, billing_date, model, engineer_id, max(observed_list_usd) as observed_list_usd
+    from observed_by_source
     group by all
 ),
 
