@@ -297,7 +297,10 @@ def test_claude_code_logs_move_attribution_but_never_the_total(
     without = replace(
         settings,
         data_dir=tmp_path / "data",
-        enabled_sources=tuple(s for s in settings.enabled_sources if s != "claude_code_logs"),
+        # both observational views of Claude Code: the session logs and the analytics report
+        enabled_sources=tuple(
+            s for s in settings.enabled_sources if s not in ("claude_code_logs", "anthropic_claude_code")
+        ),
     )
     shutil.copytree(settings.raw, without.raw)
     shutil.copytree(settings.reference, without.reference)
@@ -528,16 +531,13 @@ PRE_REGISTRY_TOKENS = [
     ("openai_costs", None, None),
     ("openai_usage", 5072418476, Decimal("2870.133220800000")),
 ]
+# the Claude Code report's list cost: its tokens priced at the base tier (it carries no context window), its
+# one cache-write figure as 5-minute writes. This company used no long context nor 1-hour cache in Claude
+# Code, so it equals the session logs' per-request list cost to the 10^-12 dollar
+REPORT_LIST_USD = Decimal("17.727421300000")
 
 
-def test_the_five_sources_give_the_lake_and_warehouse_of_before_the_registry(
-    demo_run: tuple[Settings, dict[str, Any], str],
-) -> None:
-    settings, _, _ = demo_run
-    digests = _lake_digests(settings)
-    assert len(digests) == 7
-    listing = "".join(f"{name} {digest}\n" for name, digest in digests.items())
-    assert hashlib.sha256(listing.encode()).hexdigest() == PRE_REGISTRY_LAKE_DIGEST
+def _spend_and_tokens(settings: Settings) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         spend = con.sql("select provider, sum(spend_usd), count(*) from core.fct_spend group by all order by all")
         tokens = con.sql(
@@ -545,5 +545,43 @@ def test_the_five_sources_give_the_lake_and_warehouse_of_before_the_registry(
             " + cache_write_1h_tokens + output_tokens), sum(list_cost_usd)"
             " from core.fct_usage_daily group by all order by all"
         )
-        assert spend.fetchall() == PRE_REGISTRY_SPEND
-        assert tokens.fetchall() == PRE_REGISTRY_TOKENS
+        rows = con.sql("select * exclude (usage_date) from core.fct_spend order by all")
+        return spend.fetchall(), tokens.fetchall(), rows.fetchall()
+
+
+def test_the_five_sources_give_the_lake_and_warehouse_of_before_the_registry(
+    demo_run: tuple[Settings, dict[str, Any], str], tmp_path: Path
+) -> None:
+    # the sources of before the registry alone (the demo run less anthropic_claude_code, added later)
+    settings, _, _ = demo_run
+    five = replace(
+        settings,
+        data_dir=tmp_path / "data",
+        enabled_sources=tuple(s for s in settings.enabled_sources if s != "anthropic_claude_code"),
+    )
+    shutil.copytree(settings.raw, five.raw)
+    shutil.copytree(settings.reference, five.reference)
+    build_window(five, date(2026, 3, 4), date.fromisoformat(END))
+    build_and_publish(five)
+    digests = _lake_digests(five)
+    assert len(digests) == 7
+    listing = "".join(f"{name} {digest}\n" for name, digest in digests.items())
+    assert hashlib.sha256(listing.encode()).hexdigest() == PRE_REGISTRY_LAKE_DIGEST
+    spend, tokens, spend_rows = _spend_and_tokens(five)
+    assert spend == PRE_REGISTRY_SPEND
+    assert tokens == PRE_REGISTRY_TOKENS
+
+    # with the Claude Code analytics report: observational, so spend does not move by a row or a cent
+    spend_all, tokens_all, spend_rows_all = _spend_and_tokens(settings)
+    assert spend_all == PRE_REGISTRY_SPEND
+    assert spend_rows_all == spend_rows
+    (report,) = [t for t in tokens_all if t[0] == "anthropic_claude_code"]
+    assert [t for t in tokens_all if t[0] != "anthropic_claude_code"] == PRE_REGISTRY_TOKENS
+    # it reports the same Claude Code tokens as the session logs (a different route to the same number)
+    assert report == ("anthropic_claude_code", 10569540, REPORT_LIST_USD)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        roles = con.sql(
+            "select spend_role, count(*), count(engineer_id), count(distinct principal_kind)"
+            " from core.fct_usage_daily where source = 'anthropic_claude_code' group by all"
+        ).fetchall()
+    assert [(r[0], r[1] == r[2], r[3]) for r in roles] == [("observational", True, 1)]
