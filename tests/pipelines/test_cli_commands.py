@@ -25,7 +25,14 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_sources_lists_one_id_a_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "sources")
     assert code == 0
-    assert out.splitlines() == ["anthropic_cost", "anthropic_usage", "claude_code_logs", "openai_costs", "openai_usage"]
+    assert out.splitlines() == [
+        "anthropic_claude_code",
+        "anthropic_cost",
+        "anthropic_usage",
+        "claude_code_logs",
+        "openai_costs",
+        "openai_usage",
+    ]
 
 
 def test_bad_usage_exits_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,6 +26,7 @@ SAMPLES: dict[str, str] = {
     "openai_usage": "openai_usage_completions_grouped_example.json",
     "openai_costs": "openai_costs_grouped_example.json",
     "claude_code_logs": "claude_code_session_example.jsonl",
+    "anthropic_claude_code": "anthropic_claude_code_report_grouped_example.json",
 }
 JSON_SOURCES = ["anthropic_usage", "anthropic_cost", "openai_usage", "openai_costs"]
 START_FIELD = {
