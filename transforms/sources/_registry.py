@@ -39,6 +39,8 @@ class SourceSpec:
     # pages: the bucket's start and end fields; every format: fields/columns every record must carry
     time_fields: tuple[str, str] | None = None
     required: tuple[str, ...] = ()
+    # the provider API endpoint its puller fetches, "<pipelines.clients module>:<endpoint>"; None: files only
+    api: str | None = None
 
     @property
     def line_oriented(self) -> bool:
