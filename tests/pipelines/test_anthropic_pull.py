@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipelines.cli import main
-from pipelines.config import Settings
+from pipelines.config import ClientConfig, ConfigError, Settings, load_settings
 from pipelines.services.ingest import read_manifest
 from tests.conftest import SAMPLES
 
@@ -243,7 +244,15 @@ def _lake(settings: Settings) -> pl.DataFrame:
     )
 
 
-def test_a_re_pull_with_one_corrected_value_changes_exactly_that_value_in_the_lake(
+def _warehouse_tokens(settings: Settings) -> tuple[int, int]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [(records, output)] = con.sql(
+            "select sum(records)::bigint, sum(output_tokens)::bigint from core.fct_usage_daily"
+        ).fetchall()
+    return int(records), int(output)
+
+
+def test_a_re_pull_with_one_corrected_value_changes_exactly_that_value_in_lake_and_warehouse(
     settings: Settings,
     httpserver: HTTPServer,
     pull: Callable[..., tuple[int, str, str]],
@@ -254,8 +263,11 @@ def test_a_re_pull_with_one_corrected_value_changes_exactly_that_value_in_the_la
     _serve(httpserver, USAGE, [_by_cursor], seen)
     assert pull("pull", "anthropic_usage", "--from", "2026-03-02", "--to", "2026-03-04")[0] == 0
     assert pull("run", "--from", "2026-03-02", "--to", "2026-03-04")[0] == 0
-    before = _lake(settings)
+    before, tokens_before = _lake(settings), _warehouse_tokens(settings)
     assert before.height == 4
+    # the warehouse holds what the pages say, summed by plain Python from the served bytes
+    served = [r for page in (PAGE1, PAGE2) for b in json.loads(page)["data"] for r in b["results"]]
+    assert tokens_before == (len(served), sum(r["output_tokens"] for r in served))
 
     # the provider corrects one output count of 2026-03-03..04; the overlapping re-pull delivers it
     corrected = json.loads(PAGE2)
@@ -266,6 +278,8 @@ def test_a_re_pull_with_one_corrected_value_changes_exactly_that_value_in_the_la
     assert code == 0 and out.startswith("landed")
     assert pull("run", "--from", "2026-03-02", "--to", "2026-03-04")[0] == 0
     after = _lake(settings)
+    records, output = _warehouse_tokens(settings)
+    assert (records, output - tokens_before[1]) == (tokens_before[0], 20999 - 20331)
 
     expected = before.with_columns(
         pl.when(pl.col("output_tokens") == 20331).then(20999).otherwise(pl.col("output_tokens")).alias("output_tokens")
@@ -275,3 +289,13 @@ def test_a_re_pull_with_one_corrected_value_changes_exactly_that_value_in_the_la
     # nothing the pulls and runs wrote (raw, manifest, lake, warehouse, Dagster's event log) holds the key
     everything = [p for p in settings.data_dir.parent.rglob("*") if p.is_file()]
     assert [p for p in everything if FAKE_KEY.encode() in p.read_bytes()] == []
+
+
+def test_client_config_defaults_and_overrides(settings: Settings, tmp_path: Path) -> None:
+    assert settings.clients["anthropic"] == ClientConfig("https://api.anthropic.com", 30.0, 300.0, 1.0, 60.0)
+    config = tmp_path / "override.toml"
+    config.write_text('[clients]\nmax_request_seconds = 60\n[clients.anthropic]\nbase_url = "http://127.0.0.1:9/"\n')
+    assert load_settings(config).clients["anthropic"] == ClientConfig("http://127.0.0.1:9", 30.0, 60.0, 1.0, 60.0)
+    config.write_text('[clients.anthropic]\nbase_url = "ftp://proxy"\n')
+    with pytest.raises(ConfigError, match=r"clients\.anthropic\.base_url must be an http\(s\) URL, not .ftp://proxy."):
+        load_settings(config)
