@@ -32,7 +32,7 @@ EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 # Commands that write the data dir hold its lock (pipelines.locks): a second one waits, saying for whom.
-WRITERS = ("demo", "ingest", "run", "reference", "close", "reprice")
+WRITERS = ("demo", "ingest", "pull", "run", "reference", "close", "reprice")
 
 
 class CliError(Exception):
@@ -96,6 +96,32 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     bad = [o for o in outcomes if o.status == "quarantined"]
     if bad:
         raise CliError(f"{len(bad)} of {len(outcomes)} file(s) quarantined; see {settings.quarantine}")
+    return EXIT_OK
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    """Pull one source's pages for a window of UTC days from its provider API into raw/, one line per page."""
+    from pipelines.clients import PullError, pages
+    from pipelines.services.pull import land_pages
+
+    if args.date_from > args.date_to:
+        raise CliError(f"--from {args.date_from} is after --to {args.date_to}")
+    settings = _settings(args)
+    try:
+        outcomes = land_pages(
+            settings,
+            args.source,
+            pages(settings, args.source, args.date_from, args.date_to),
+            args.date_from,
+            args.date_to,
+        )
+    except PullError as exc:
+        raise CliError(str(exc), EXIT_IO) from None
+    for o in outcomes:
+        out.print(plain(o.line()), markup=False)
+    bad = [o for o in outcomes if o.status == "quarantined"]
+    if bad:
+        raise CliError(f"{len(bad)} of {len(outcomes)} page(s) quarantined; see {settings.quarantine}", EXIT_IO)
     return EXIT_OK
 
 
@@ -430,6 +456,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="SOURCE", help="source id (see `tokencomp sources`)")
     p.add_argument("paths", metavar="PATH", nargs="+", help="files or folders")
     p.set_defaults(func=cmd_ingest)
+
+    from pipelines.clients import key_env, pullable
+
+    p = sub.add_parser(
+        "pull",
+        help="pull one source from its provider API into raw/",
+        description="Fetch every page of SOURCE for the UTC days --from..--to (inclusive) and land each page in "
+        "raw/ byte for byte, as a dropped file would; the manifest records each page's request (group_by, bucket "
+        "width, cursor). The key comes only from the environment ("
+        + ", ".join(f"{s}: {key_env(s)}" for s in pullable())
+        + "); without it the pull stops with one line naming the variable and exit 2, as does a refused key "
+        "(401/403) or a failure after retries. Nothing is written unless every page arrived. Base URLs and "
+        "retry limits: [clients] in config.",
+    )
+    p.add_argument("source", metavar="SOURCE", choices=pullable(), help=f"one of: {', '.join(pullable())}")
+    p.add_argument(
+        "--from", dest="date_from", metavar="DATE", type=_date, required=True, help="first UTC day, YYYY-MM-DD"
+    )
+    p.add_argument(
+        "--to", dest="date_to", metavar="DATE", type=_date, required=True, help="last UTC day (inclusive), YYYY-MM-DD"
+    )
+    p.set_defaults(func=cmd_pull)
 
     p = sub.add_parser(
         "run",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -32,6 +32,17 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ClientConfig:
+    """One provider API as config reaches it (`[clients.<provider>]` over `[clients]`): URL, timeouts, retry waits."""
+
+    base_url: str
+    timeout_seconds: float
+    max_request_seconds: float
+    backoff_initial_seconds: float
+    backoff_max_seconds: float
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings for one process: where data lives and how sources play their spend roles."""
 
@@ -47,6 +58,7 @@ class Settings:
     max_file_bytes: int = 20 * 1024**3
     max_inflated_bytes: int = 100 * 1024**3
     max_inflation_ratio: int = 200
+    clients: dict[str, ClientConfig] = field(default_factory=dict)
 
     @property
     def landing(self) -> Path:
@@ -142,6 +154,7 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             max_file_bytes=_positive(raw["ingest"], "max_file_bytes"),
             max_inflated_bytes=_positive(raw["ingest"], "max_inflated_bytes"),
             max_inflation_ratio=_positive(raw["ingest"], "max_inflation_ratio", "times"),
+            clients=_clients(raw.get("clients", {})),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
@@ -163,3 +176,27 @@ def _positive(section: dict[str, Any], key: str, unit: str = "bytes") -> int:
             f"invalid configuration: ingest.{key} must be a positive whole number of {unit}, not {value!r}"
         )
     return value
+
+
+_CLIENT_NUMBERS = ("timeout_seconds", "max_request_seconds", "backoff_initial_seconds", "backoff_max_seconds")
+
+
+def _clients(section: dict[str, Any]) -> dict[str, ClientConfig]:
+    """Per provider API, its base URL and the shared request limits (a provider's table may override them)."""
+    shared = {k: v for k, v in section.items() if not isinstance(v, dict)}
+    out: dict[str, ClientConfig] = {}
+    for provider, own in section.items():
+        if not isinstance(own, dict):
+            continue
+        merged = {**shared, **own}
+        for key in _CLIENT_NUMBERS:
+            value = merged[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(
+                    f"invalid configuration: clients.{provider}.{key} must be a number >= 0, not {value!r}"
+                )
+        url = merged["base_url"]
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"invalid configuration: clients.{provider}.base_url must be an http(s) URL, not {url!r}")
+        out[provider] = ClientConfig(url.rstrip("/"), *(float(merged[k]) for k in _CLIENT_NUMBERS))
+    return out

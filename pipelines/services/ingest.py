@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +42,8 @@ MANIFEST_SCHEMA = pl.Schema(
         "loaded": pl.Int64,
         "rejected": pl.Int64,
         "outside_partitions": pl.Int64,
+        # A pulled page's API request parameters (JSON: path, group_by, bucket width, cursor); null for a dropped file.
+        "request": pl.String,
     }
 )
 QUARANTINE_SCHEMA = pl.Schema(
@@ -330,11 +333,13 @@ def ingest(
     *,
     landed_at: datetime | None = None,
     inbox: Path | None = None,
+    request: Mapping[str, object] | None = None,
 ) -> list[Outcome]:
     """Land files of one source into raw/ (or quarantine/) and return one outcome per file.
 
     `landed_at` defaults to now; the demo passes a fixed instant so its lake is reproducible. `inbox`
     is set when sweeping landing/: a symlink there that points outside it is refused, never read.
+    `request` is a pulled page's API request parameters (never a credential), recorded in its manifest row.
     """
     if not is_source(source):
         raise ValueError(f"unknown source {source!r}; `tokencomp sources` lists them")
@@ -414,6 +419,7 @@ def ingest(
                     "loaded": loaded,
                     "rejected": rejected,
                     "outside_partitions": outside,
+                    "request": json.dumps(dict(request), sort_keys=True) if request else None,
                 }
             )
             reject_rows.extend({"source": source, **r} for r in rejects.iter_rows(named=True))

@@ -86,7 +86,7 @@ def test_status_on_an_empty_data_dir(
 def test_console_script_help() -> None:
     script = Path(sys.executable).parent / "tokencomp"
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
-    for command in ("demo", "sources", "ingest", "run", "reference", "status"):
+    for command in ("demo", "sources", "ingest", "pull", "run", "reference", "status"):
         assert command in out
     exit_codes = "Exit codes: 0 done, 1 bad usage or input, 2 provider or IO failure, 3 a blocking check failed, 130"
     assert f"{exit_codes} interrupted." in " ".join(out.split())

@@ -43,6 +43,8 @@ class SourceSpec:
     # pages: the field of each `data[]` bucket listing its records; None when the `data[]` items are the
     # records themselves (the Claude Code report: one record per actor and day, no buckets)
     records_field: str | None = "results"
+    # the provider API endpoint its puller fetches, "<pipelines.clients module>:<endpoint>"; None: files only
+    api: str | None = None
 
     @property
     def line_oriented(self) -> bool:

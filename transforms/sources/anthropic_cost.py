@@ -33,6 +33,7 @@ SPEC = SourceSpec(
     catalog_provider="anthropic",
     owner="none",
     mapping=Path(__file__).with_suffix(".sql"),
+    api="anthropic:cost_report",
     time_fields=("starting_at", "ending_at"),
     required=("amount", "currency"),
 )

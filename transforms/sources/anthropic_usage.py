@@ -35,6 +35,7 @@ SPEC = SourceSpec(
     catalog_provider="anthropic",
     owner="none",
     mapping=Path(__file__).with_suffix(".sql"),
+    api="anthropic:usage_report/messages",
     time_fields=("starting_at", "ending_at"),
     required=("uncached_input_tokens", "cache_read_input_tokens", "output_tokens"),
 )

@@ -1,0 +1,79 @@
+"""Anthropic Admin API puller: the messages usage report and the cost report, page by page.
+
+The usage report is grouped by every dimension the endpoint offers that prices a token or names who
+spent it, in 1-day buckets; the cost report by workspace and description. Each page comes back as the
+API's own bytes, ready to land in raw/ like a dropped file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+
+import dagster as dg
+import httpx
+
+from pipelines.clients.http import Endpoint, Page, RetryPolicy, paged
+
+KEY_ENV = "ANTHROPIC_ADMIN_API_KEY"
+API_VERSION = "2023-06-01"
+# `speed` is only accepted with this beta header (PROVIDERS.md §1.2).
+SPEED_BETA = "fast-mode-2026-02-01"
+USAGE_GROUP_BY = (
+    "account_id",
+    "api_key_id",
+    "service_account_id",
+    "workspace_id",
+    "model",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+    "speed",
+)
+COST_GROUP_BY = ("workspace_id", "description")
+# Buckets per page: the endpoints' maximum for 1-day buckets.
+DAYS_PER_PAGE = "31"
+# endpoint (a spec's `api` after "anthropic:") -> its group_by and extra headers
+ENDPOINTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "usage_report/messages": (USAGE_GROUP_BY, {"anthropic-beta": SPEED_BETA}),
+    "cost_report": (COST_GROUP_BY, {}),
+}
+
+
+class AnthropicAdminClient(dg.ConfigurableResource):
+    """The Anthropic Admin API as the nightly run reaches it: key from ANTHROPIC_ADMIN_API_KEY, base URL from config."""
+
+    api_key: str
+    base_url: str = "https://api.anthropic.com"
+    timeout_seconds: float = 30.0
+    max_request_seconds: float = 300.0
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+
+    def pages(self, source: str, endpoint: str, start: date, end: date) -> Iterator[Page]:
+        """Every page of `endpoint` (see ENDPOINTS) for the UTC days start..end inclusive, pulled for `source`."""
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"the Anthropic puller has no endpoint {endpoint!r}")
+        group_by, extra = ENDPOINTS[endpoint]
+        params = [
+            ("starting_at", _instant(start)),
+            ("ending_at", _instant(end + timedelta(days=1))),
+            ("bucket_width", "1d"),
+            ("limit", DAYS_PER_PAGE),
+            *(("group_by[]", g) for g in group_by),
+        ]
+        headers = {
+            "x-api-key": self.api_key,
+            "anthropic-version": API_VERSION,
+            "user-agent": "tokencomp (usage ETL)",
+            **extra,
+        }
+        policy = RetryPolicy(
+            self.timeout_seconds, self.max_request_seconds, self.backoff_initial_seconds, self.backoff_max_seconds
+        )
+        with httpx.Client(base_url=self.base_url, headers=headers, follow_redirects=False) as client:
+            yield from paged(client, Endpoint(source, KEY_ENV, f"/v1/organizations/{endpoint}"), params, policy)
+
+
+def _instant(day: date) -> str:
+    return datetime.combine(day, time()).strftime("%Y-%m-%dT%H:%M:%SZ")
