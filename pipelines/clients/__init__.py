@@ -12,7 +12,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.clients import anthropic
+from pipelines.clients import anthropic, openai
 from pipelines.clients.http import AuthRefused, Page, PullError
 from pipelines.config import Settings
 from transforms.sources import spec, specs
@@ -20,7 +20,10 @@ from transforms.sources import spec, specs
 __all__ = ["AuthRefused", "PullError", "key_env", "pages", "pullable", "puller"]
 
 # a spec's `api` prefix -> (the config provider of its base URL, the key variable, the resource class)
-_CLIENTS = {"anthropic": ("anthropic", anthropic.KEY_ENV, anthropic.AnthropicAdminClient)}
+_CLIENTS = {
+    "anthropic": ("anthropic", anthropic.KEY_ENV, anthropic.AnthropicAdminClient),
+    "openai": ("openai", openai.KEY_ENV, openai.OpenAIAdminClient),
+}
 
 
 def pullable() -> tuple[str, ...]:
