@@ -40,6 +40,9 @@ ENDPOINTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "usage_report/messages": (USAGE_GROUP_BY, {"anthropic-beta": SPEED_BETA}),
     "cost_report": (COST_GROUP_BY, {}),
 }
+# identity kind -> the Admin API list it pages through (`after_id` = the previous page's `last_id`)
+IDENTITY_PATHS = {"api_keys": "/v1/organizations/api_keys", "users": "/v1/organizations/users"}
+IDENTITY_PER_PAGE = "1000"
 CLAUDE_CODE = "usage_report/claude_code"
 # Records per page of the Claude Code report: its maximum.
 CLAUDE_CODE_PER_PAGE = "1000"
@@ -86,6 +89,21 @@ class AnthropicAdminClient(dg.ConfigurableResource):
                 for page in paged(client, endpoint, params, self._policy()):
                     number += 1
                     yield dataclasses.replace(page, number=number)
+
+    def identity_pages(self, kind: str) -> Iterator[Page]:
+        """Every page of the organization's API keys (each with `created_by`, every status) or users, to the end."""
+        if kind not in IDENTITY_PATHS:
+            raise ValueError(f"the Anthropic puller lists no {kind!r} (one of: {', '.join(IDENTITY_PATHS)})")
+        endpoint = Endpoint(f"anthropic_{kind}", KEY_ENV, IDENTITY_PATHS[kind])
+        with self._client({}) as client:
+            yield from paged(
+                client,
+                endpoint,
+                [("limit", IDENTITY_PER_PAGE)],
+                self._policy(),
+                cursor_param="after_id",
+                next_field="last_id",
+            )
 
     def _policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -8,13 +8,14 @@ in raw/ like a dropped file; the `openai_usage` parser recognises each endpoint 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import dagster as dg
 import httpx
 
-from pipelines.clients.http import Endpoint, Page, RetryPolicy, paged
+from pipelines.clients.http import Endpoint, Page, PullError, RetryPolicy, paged
 
 KEY_ENV = "OPENAI_ADMIN_KEY"
 _IDENTITY = ("project_id", "user_id", "api_key_id")
@@ -35,6 +36,9 @@ COST_GROUP_BY = ("project_id", "line_item")
 # Buckets per page: the endpoints' maximum for 1-day buckets.
 USAGE_DAYS_PER_PAGE = "31"
 COST_DAYS_PER_PAGE = "180"
+# The identity lists page by `after` = the previous page's `last_id`, at most 100 items a page.
+LIST_PER_PAGE = "100"
+IDENTITY_KINDS = ("api_keys", "users")
 
 
 class OpenAIAdminClient(dg.ConfigurableResource):
@@ -68,6 +72,37 @@ class OpenAIAdminClient(dg.ConfigurableResource):
                     number += 1
                     yield dataclasses.replace(page, number=number)
 
+    def identity_pages(self, kind: str) -> Iterator[Page]:
+        """Every page of the organization's users, or of every project's API keys (each with its owner), to the end.
+
+        API keys live under projects: the projects (archived ones too, their keys named past usage) are listed
+        first, then each project's keys, whatever the owner's current access (`owner_project_access=any`).
+        """
+        if kind not in IDENTITY_KINDS:
+            raise ValueError(f"the OpenAI puller lists no {kind!r} (one of: {', '.join(IDENTITY_KINDS)})")
+        source = f"openai_{kind}"
+        with self._client() as client:
+            if kind == "users":
+                yield from self._listing(client, source, "/organization/users", [])
+                return
+            projects = [("include_archived", "true")]
+            ids = [
+                project_id
+                for page in self._listing(client, source, "/organization/projects", projects)
+                for project_id in _ids(source, page)
+            ]
+            number = 0
+            for project_id in ids:
+                path = f"/organization/projects/{project_id}/api_keys"
+                for page in self._listing(client, source, path, [("owner_project_access", "any")]):
+                    number += 1
+                    yield dataclasses.replace(page, number=number)
+
+    def _listing(self, client: httpx.Client, source: str, path: str, params: list[tuple[str, str]]) -> Iterator[Page]:
+        endpoint = self._endpoint(source, path)
+        query = [("limit", LIST_PER_PAGE), *params]
+        yield from paged(client, endpoint, query, self._policy(), cursor_param="after", next_field="last_id")
+
     def _endpoint(self, source: str, path: str) -> Endpoint:
         return Endpoint(source, KEY_ENV, path, list_keys=("group_by",))
 
@@ -79,6 +114,14 @@ class OpenAIAdminClient(dg.ConfigurableResource):
     def _client(self) -> httpx.Client:
         headers = {"authorization": f"Bearer {self.api_key}", "user-agent": "tokencomp (usage ETL)"}
         return httpx.Client(base_url=self.base_url, headers=headers, follow_redirects=False)
+
+
+def _ids(source: str, page: Page) -> list[str]:
+    """The `id` of every item of a listing page (the projects whose keys are listed next)."""
+    items = json.loads(page.body).get("data")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in items):
+        raise PullError(f"{source}: page {page.number} of {page.request['path']} has no list of objects with ids")
+    return [i["id"] for i in items]
 
 
 def _unix(day: date) -> str:
