@@ -147,7 +147,8 @@ def test_a_repeating_cursor_is_an_error(local: Settings, httpserver: HTTPServer)
     with pytest.raises(PullError) as raised:
         list(identity_pages(local, "anthropic", "users"))
     assert str(raised.value) == (
-        "anthropic_users: /v1/organizations/users repeated the cursor 'user_same' after page 2; stopped rather than loop"
+        "anthropic_users: /v1/organizations/users repeated the cursor 'user_same' after page 2; "
+        "stopped rather than loop"
     )
 
 
@@ -162,5 +163,6 @@ def test_a_refused_or_missing_key_names_the_variable(
     )
     assert OPENAI_KEY not in str(raised.value)
     monkeypatch.delenv("ANTHROPIC_ADMIN_API_KEY")
-    with pytest.raises(AuthRefused, match="^anthropic_users: no credentials: set ANTHROPIC_ADMIN_API_KEY to pull it$"):
+    with pytest.raises(AuthRefused) as missing:
         list(identity_pages(local, "anthropic", "users"))
+    assert str(missing.value) == "anthropic_users: no credentials: set ANTHROPIC_ADMIN_API_KEY to pull it"
