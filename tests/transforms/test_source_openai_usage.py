@@ -128,3 +128,169 @@ def test_batch_is_part_of_the_key(tmp_path: Path) -> None:
     rows = parser("openai_usage")([raw]).rows
     assert rows.height == 3
     assert rows["record_id"].n_unique() == 3
+
+
+SIBLINGS = (
+    "embeddings",
+    "moderations",
+    "images",
+    "audio_speeches",
+    "audio_transcriptions",
+    "file_search_calls",
+    "web_search_calls",
+)
+
+
+def test_every_usage_endpoint_is_recognised_by_its_results_object_not_the_file_name(tmp_path: Path) -> None:
+    # every page lands under one neutral name: only the body says which endpoint it came from
+    raws = []
+    for seq, name in enumerate(SIBLINGS, start=1):
+        body = sample(f"openai_usage_{name}_example.json").read_bytes()
+        path = tmp_path / f"{seq}" / "page.json"
+        path.parent.mkdir()
+        path.write_bytes(body)
+        raws.append(make_raw(path, source=SRC, seq=seq))
+    result = parser(SRC)(raws)
+    assert result.rejects.height == 0
+    got = result.rows.sort("unit", "model_raw", "scope_id", nulls_last=False).select(
+        "model_raw",
+        "scope_id",
+        "principal_kind",
+        "principal_id",
+        "uncached_input_tokens",
+        "cache_read_tokens",
+        "output_tokens",
+        "requests",
+        "quantity",
+        "unit",
+        "billing_model",
+    )
+    assert [(*r[:8], None if r[8] is None else str(r[8]), *r[9:]) for r in got.rows()] == [
+        (
+            "omni-moderation-latest",
+            "proj_Q2m9x1",
+            "openai_user_id",
+            "user-def456UvW",
+            40112,
+            0,
+            0,
+            301,
+            None,
+            None,
+            "metered_tokens",
+        ),
+        (
+            "text-embedding-3-large",
+            "proj_Svc77k",
+            "api_key_id",
+            "key_svc",
+            90210,
+            0,
+            0,
+            77,
+            None,
+            None,
+            "metered_tokens",
+        ),
+        (
+            "text-embedding-3-small",
+            "proj_Q2m9x1",
+            "openai_user_id",
+            "user-abc123XyZ",
+            812004,
+            0,
+            0,
+            1203,
+            None,
+            None,
+            "metered_tokens",
+        ),
+        (
+            "tts-1",
+            "proj_Q2m9x1",
+            "openai_user_id",
+            "user-abc123XyZ",
+            0,
+            0,
+            0,
+            40,
+            "45012.000000000000",
+            "characters",
+            "other",
+        ),
+        (
+            None,
+            "proj_Q2m9x1",
+            "openai_user_id",
+            "user-def456UvW",
+            0,
+            0,
+            0,
+            58,
+            "58.000000000000",
+            "file_search_calls",
+            "other",
+        ),
+        (
+            "dall-e-3",
+            "proj_Q2m9x1",
+            "openai_user_id",
+            "user-abc123XyZ",
+            0,
+            0,
+            0,
+            9,
+            "12.000000000000",
+            "images",
+            "other",
+        ),
+        ("gpt-image-1", "default", None, None, 0, 0, 0, 3, "3.000000000000", "images", "other"),
+        ("whisper-1", "proj_Svc77k", "api_key_id", "key_svc", 0, 0, 0, 14, "3605.000000000000", "seconds", "other"),
+        (
+            "gpt-5-2025-08-07",
+            "proj_Q2m9x1",
+            "openai_user_id",
+            "user-abc123XyZ",
+            0,
+            0,
+            0,
+            19,
+            "21.000000000000",
+            "web_search_calls",
+            "other",
+        ),
+    ]
+    assert result.stats.select("parsed", "loaded", "rejected").sum().row(0) == (9, 9, 0)
+
+
+def test_each_endpoint_checks_its_own_fields_and_an_unknown_object_is_rejected(tmp_path: Path) -> None:
+    body = {
+        "object": "page",
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": 1772409600,
+                "end_time": 1772496000,
+                "results": [
+                    {"object": "organization.usage.images.result", "num_model_requests": 1, "model": "dall-e-3"},
+                    {"object": "organization.usage.embeddings.result", "input_tokens": 5, "num_model_requests": -1},
+                    {"object": "organization.usage.vector_stores.result", "usage_bytes": 1024},
+                    {"object": "organization.usage.file_searches.result", "num_requests": 2},
+                    {"object": "organization.usage.web_searches.result", "num_requests": 4},
+                ],
+            }
+        ],
+        "has_more": False,
+        "next_page": None,
+    }
+    result = parser(SRC)([make_raw(write_json(tmp_path / "p.json", body), source=SRC)])
+    assert result.rejects.select("line", "field", "reason").rows() == [
+        (1, "images", "missing"),
+        (2, "num_model_requests", "negative"),
+        (3, "object", "not a usage result the puller knows"),
+    ]
+    # a file search has no model requests, a web search may leave them out: its tool calls still count
+    assert sorted((r, str(q), u) for r, q, u in result.rows.select("requests", "quantity", "unit").rows()) == [
+        (0, "4.000000000000", "web_search_calls"),
+        (2, "2.000000000000", "file_search_calls"),
+    ]

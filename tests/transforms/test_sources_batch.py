@@ -38,7 +38,7 @@ START_FIELD = {
 REQUIRED_FIELD = {
     "anthropic_usage": ("output_tokens",),
     "anthropic_cost": ("amount",),
-    "openai_usage": ("num_model_requests",),
+    "openai_usage": ("object",),  # names the endpoint; its own fields are rejected record by record
     "openai_costs": ("amount", "value"),
 }
 
