@@ -4,7 +4,7 @@
 create or replace temp macro source_records(results, source, provider, publisher) as table
 with records as (
     select
-        delivery, ordinal, period_start, r,
+        delivery, ordinal, period_start, r, x,
         r ->> '$.actor.email_address' as email,
         r ->> '$.actor.api_key_name' as key_name,
         coalesce(json_type(r, '$.model_breakdown'), 'ABSENT') as breakdown_kind
@@ -12,10 +12,12 @@ with records as (
 ),
 
 entries as (
-    -- every model_breakdown entry of a record, numbered from 0 as the field names say
+    -- every model_breakdown entry of a record, numbered from 0 as the field names say, with its exact twin
+    -- `ex` (numbers as their text, see the pages reader) for the money
     select
         delivery, ordinal,
         unnest(json_extract(r, '$.model_breakdown[*]')) as e,
+        unnest(json_extract(x, '$.model_breakdown[*]')) as ex,
         generate_subscripts(json_extract(r, '$.model_breakdown[*]'), 1) - 1 as entry_no
     from records
     where breakdown_kind = 'ARRAY'
@@ -23,7 +25,7 @@ entries as (
 
 entry_checked as (
     select
-        delivery, ordinal, entry_no, e,
+        delivery, ordinal, entry_no, e, ex,
         first_problem([
             {'field': 'model_breakdown[' || entry_no || ']', 'reason': if(json_type(e) <> 'OBJECT', 'not an object', null)},
             string_check(e, 'model', false),
@@ -31,7 +33,7 @@ entry_checked as (
             int_check(e, 'tokens.output', false),
             int_check(e, 'tokens.cache_read', false),
             int_check(e, 'tokens.cache_creation', false),
-            money_check(e, 'estimated_cost.amount', false),
+            money_check(ex, 'estimated_cost.amount', false),
             {
                 'field': 'estimated_cost.currency',
                 'reason': if(coalesce(e ->> '$.estimated_cost.currency', '') <> 'USD', 'not USD', null)
@@ -97,12 +99,12 @@ validated as (
 
 rows as (
     -- a valid record: one row per model entry; a rejected record: one row carrying its problem
-    select v.*, c.entry_no, c.e
+    select v.*, c.entry_no, c.e, c.ex
     from validated as v
     inner join entry_checked as c using (delivery, ordinal)
     where v.problem is null
     union all by name
-    select v.*, null as entry_no, null::json as e
+    select v.*, null as entry_no, null::json as e, null::json as ex
     from validated as v
     where v.problem is not null
 )
@@ -128,7 +130,7 @@ select
     'USD' as currency,
     -- the estimate in cents, read through its decimal text, to dollars: × 0.01 is exact at scale 12
     -- for any cent amount with up to 10 decimals (a finer one rounds once, here)
-    cast(try_cast(e ->> '$.estimated_cost.amount' as decimal(38, 16)) * 0.01::decimal(3, 2) as decimal(38, 12))
+    cast(try_cast(ex ->> '$.estimated_cost.amount' as decimal(38, 16)) * 0.01::decimal(3, 2) as decimal(38, 12))
         as amount_original,
     r ->> '$.terminal_type' as key_terminal_type,
     r ->> '$.is_remote' as key_is_remote

@@ -4,13 +4,14 @@ create or replace temp macro source_records(results, source, provider, publisher
 with validated as (
     select
         delivery, ordinal, period_start, period_end, r,
+        -- money is read from `x`, the result's twin holding each number as its exact text (pages reader)
         first_problem([
-            money_check(r, 'amount', false),
+            money_check(x, 'amount', false),
             string_check(r, 'currency', false)
         ]) as problem,
         -- cents -> dollars, rounded once at 12 places. DECIMAL division would go through DOUBLE,
         -- so multiply by 0.01; reading the cents at scale 16 keeps the product exact before rounding.
-        cast(try_cast(r ->> '$.amount' as decimal(38, 16)) * 0.01::decimal(3, 2) as decimal(38, 12))
+        cast(try_cast(x ->> '$.amount' as decimal(38, 16)) * 0.01::decimal(3, 2) as decimal(38, 12))
             as dollars,
         upper(r ->> '$.currency') as currency
     from query_table(results)

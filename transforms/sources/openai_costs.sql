@@ -3,13 +3,14 @@
 create or replace temp macro source_records(results, source, provider, publisher) as table
 with validated as (
     select
-        delivery, ordinal, period_start, period_end, r,
+        delivery, ordinal, period_start, period_end, r, x,
+        -- numbers are read from `x`, the result's twin holding each number as its exact text (pages reader)
         first_problem([
-            money_check(r, 'amount.value', false),
+            money_check(x, 'amount.value', false),
             string_check(r, 'amount.currency', false),
-            decimal_check(r, 'quantity', true)
+            decimal_check(x, 'quantity', true)
         ]) as problem,
-        decimal_value(r, '$.amount.value') as dollars,
+        decimal_value(x, '$.amount.value') as dollars,
         upper(r ->> '$.amount.currency') as currency
     from query_table(results)
 )
@@ -19,7 +20,7 @@ select
     r ->> '$.api_key_id' as principal_id,
     'project' as scope_kind,
     coalesce(r ->> '$.project_id', 'default') as scope_id,
-    decimal_value(r, '$.quantity') as quantity,
+    decimal_value(x, '$.quantity') as quantity,
     r ->> '$.quantity_unit' as unit,
     case
         when r ->> '$.quantity_unit' in ('tokens', '1000_tokens') then 'metered_tokens'

@@ -11,27 +11,47 @@ select
 from query_table(deliveries) as d
 join read_blob(paths) as b on b.filename = d.filename;
 
+-- The page's text with every bare JSON number turned into a string of its own text. DuckDB's JSON reader
+-- holds a number as a DOUBLE, so `8589934592.000001` would come back as `8589934592.000002`; a money field
+-- is read from this twin instead, through its exact decimal text (DESIGN "Money rules"). A string is matched
+-- whole first, so digits inside one are left alone. chr(1) and chr(2) mark a number's ends: neither may
+-- appear raw in valid JSON, and a string's match leaves them adjacent, which is removed first.
+create or replace temp macro numbers_as_text(text) as
+replace(replace(replace(
+    regexp_replace(
+        text,
+        '("(?:[^"\\]|\\.)*")|(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)',
+        '\1' || chr(1) || '\2' || chr(2),
+        'g'
+    ),
+    chr(1) || chr(2), ''), chr(1), '"'), chr(2), '"');
+
+-- `doc` is the page as JSON (types as the page states them); `exact` its twin with numbers as their text.
 create or replace temp macro page_documents(pages) as table
 select
     delivery,
     text is null as not_utf8,
-    case when json_valid(text) then text end::json as doc
+    case when json_valid(text) then text end::json as doc,
+    case when json_valid(text) then numbers_as_text(text) end::json as exact
 from query_table(pages);
 
+-- Each bucket with its exact twin (`exact_bucket`): the two lists have the same shape, unnested in step.
 create or replace temp macro page_buckets(documents) as table
 with listed as (
-    select delivery, json_extract(doc, '$.data[*]') as bucket_list
+    select delivery, json_extract(doc, '$.data[*]') as bucket_list, json_extract(exact, '$.data[*]') as exact_list
     from query_table(documents)
     where json_type(doc, '$.data') = 'ARRAY'
 )
 select
     delivery,
     unnest(bucket_list) as bucket,
+    unnest(exact_list) as exact_bucket,
     generate_subscripts(bucket_list, 1) as bucket_no
 from listed;
 
 -- One row per result `r`, numbered through the page (`ordinal`), with its bucket's period (no end field:
--- NULL, the mapping states it). With `records_field` NULL each bucket is itself the one record.
+-- NULL, the mapping states it). With `records_field` NULL each bucket is itself the one record. `x` is the
+-- result's exact twin: the same JSON with every number as a string of its text (read money from it).
 create or replace temp macro page_results(buckets, start_field, end_field, records_field) as table
 with listed as (
     select
@@ -42,7 +62,12 @@ with listed as (
             as period_end,
         -- (a JSON path must bind even where unused, hence the coalesce)
         if(records_field is null, [bucket], json_extract(bucket, '$.' || coalesce(records_field, 'results') || '[*]'))
-            as result_list
+            as result_list,
+        if(
+            records_field is null,
+            [exact_bucket],
+            json_extract(exact_bucket, '$.' || coalesce(records_field, 'results') || '[*]')
+        ) as exact_list
     from query_table(buckets)
     where json_type(bucket) = 'OBJECT'
       and timestamp_value(bucket, '$.' || start_field) is not null
@@ -52,11 +77,12 @@ exploded as (
     select
         delivery, bucket_no, period_start, period_end,
         unnest(result_list) as r,
+        unnest(exact_list) as x,
         generate_subscripts(result_list, 1) as result_no
     from listed
 )
 select
-    delivery, period_start, period_end, r,
+    delivery, period_start, period_end, r, x,
     row_number() over (partition by delivery order by bucket_no, result_no) as ordinal
 from exploded;
 
