@@ -2,7 +2,7 @@
 
 Each usage endpoint is grouped by every dimension it offers that prices a unit or names who spent it, in
 1-day buckets; the costs by project and line item. Pages come back as the API's own bytes, ready to land
-in raw/ like a dropped file; the `openai_usage` parser recognises each endpoint by its results' `object`.
+in raw/ like a dropped file; the usage parser recognises each endpoint by its results' `object`.
 """
 
 from __future__ import annotations
