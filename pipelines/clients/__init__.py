@@ -12,15 +12,18 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.clients import anthropic
+from pipelines.clients import anthropic, openai
 from pipelines.clients.http import AuthRefused, Page, PullError
 from pipelines.config import Settings
 from transforms.sources import spec, specs
 
-__all__ = ["AuthRefused", "PullError", "key_env", "pages", "pullable", "puller"]
+__all__ = ["AuthRefused", "PullError", "identity_pages", "key_env", "pages", "pullable", "puller"]
 
 # a spec's `api` prefix -> (the config provider of its base URL, the key variable, the resource class)
-_CLIENTS = {"anthropic": ("anthropic", anthropic.KEY_ENV, anthropic.AnthropicAdminClient)}
+_CLIENTS = {
+    "anthropic": ("anthropic", anthropic.KEY_ENV, anthropic.AnthropicAdminClient),
+    "openai": ("openai", openai.KEY_ENV, openai.OpenAIAdminClient),
+}
 
 
 def pullable() -> tuple[str, ...]:
@@ -40,7 +43,11 @@ def key_env(source: str) -> str:
 
 def puller(settings: Settings, source: str) -> dg.ConfigurableResource:
     """The configured puller resource for `source`, its key bound as `EnvVar` (resolved when initialised)."""
-    provider, env, resource = _CLIENTS[_api(source)[0]]
+    return _resource(settings, _api(source)[0])
+
+
+def _resource(settings: Settings, client: str) -> dg.ConfigurableResource:
+    provider, env, resource = _CLIENTS[client]
     c = settings.clients[provider]
     return resource(
         api_key=dg.EnvVar(env),
@@ -58,3 +65,19 @@ def pages(settings: Settings, source: str, start: date, end: date) -> Iterator[P
         raise AuthRefused(f"{source}: no credentials: set {key_env(source)} to pull it")
     client = puller(settings, source).process_config_and_initialize()
     yield from client.pages(source, _api(source)[1], start, end)
+
+
+def identity_pages(settings: Settings, provider: str, kind: str) -> Iterator[Page]:
+    """Every page of a provider's own list of API keys (`kind="api_keys"`) or users (`"users"`), to the end.
+
+    `provider` is "anthropic" (API keys with `created_by`; users) or "openai" (users; each project's API keys
+    with `owner`). Pages are the API's bytes; `Page.request["path"]` names the list (for OpenAI keys, the
+    project). Raises AuthRefused when the key variable is unset or refused, PullError after failed retries.
+    """
+    if provider not in _CLIENTS:
+        raise ValueError(f"no API client for provider {provider!r} (one of: {', '.join(_CLIENTS)})")
+    env = _CLIENTS[provider][1]
+    if not os.environ.get(env):
+        raise AuthRefused(f"{provider}_{kind}: no credentials: set {env} to pull it")
+    client = _resource(settings, provider).process_config_and_initialize()
+    yield from client.identity_pages(kind)

@@ -87,6 +87,8 @@ class Endpoint:
     source: str
     key_env: str
     path: str
+    # query keys the manifest records as lists even when sent once (OpenAI repeats `group_by` unbracketed)
+    list_keys: tuple[str, ...] = ()
 
 
 def get_once(
@@ -145,28 +147,32 @@ def paged(
     endpoint: Endpoint,
     params: Sequence[tuple[str, str]],
     policy: RetryPolicy,
+    cursor_param: str = "page",
+    next_field: str = "next_page",
 ) -> Iterator[Page]:
-    """Every page of a `{data, has_more, next_page}` listing, first to last, passing `next_page` as `page`.
+    """Every page of a `{data, has_more, <next_field>}` listing, first to last, passing the cursor as `cursor_param`.
 
-    A cursor seen before, or `has_more` without a cursor, is a PullError: never an endless loop.
+    Usage reports page by `next_page` → `page`; the providers' key and user lists by `last_id` → `after_id`
+    (Anthropic) or `after` (OpenAI). A cursor seen before, or `has_more` without a cursor, is a PullError:
+    never an endless loop.
     """
     seen: set[str] = set()
     cursor: str | None = None
     number = 0
     while True:
         number += 1
-        query = [*params, *([("page", cursor)] if cursor else [])]
+        query = [*params, *([(cursor_param, cursor)] if cursor else [])]
         body = get_once(client, endpoint, query, policy)
         yield Page(body, number, _request(endpoint, query))
         try:
             doc = json.loads(body)
-            has_more, cursor = bool(doc.get("has_more")), doc.get("next_page")
+            has_more, cursor = bool(doc.get("has_more")), doc.get(next_field)
         except (ValueError, AttributeError) as exc:
             raise PullError(f"{endpoint.source}: page {number} of {endpoint.path} is not a JSON object") from exc
         if not has_more:
             return
         if not isinstance(cursor, str) or not cursor:
-            raise PullError(f"{endpoint.source}: page {number} of {endpoint.path} has has_more but no next_page")
+            raise PullError(f"{endpoint.source}: page {number} of {endpoint.path} has has_more but no {next_field}")
         if cursor in seen:
             raise PullError(
                 f"{endpoint.source}: {endpoint.path} repeated the cursor {cursor!r} after page {number}; "
@@ -179,9 +185,10 @@ def _request(endpoint: Endpoint, query: Sequence[tuple[str, str]]) -> dict[str, 
     """The request parameters as the manifest records them: repeated keys become lists."""
     out: dict[str, object] = {"path": endpoint.path}
     for key, value in query:
-        if key.endswith("[]"):
-            out.setdefault(key[:-2], [])
-            out[key[:-2]].append(value)  # type: ignore[union-attr]
+        if key.endswith("[]") or key in endpoint.list_keys:
+            name = key.removesuffix("[]")
+            out.setdefault(name, [])
+            out[name].append(value)  # type: ignore[union-attr]
         else:
             out[key] = value
     return out

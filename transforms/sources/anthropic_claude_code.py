@@ -36,4 +36,5 @@ SPEC = SourceSpec(
     time_fields=("date", None),
     required=(),
     records_field=None,
+    api="anthropic:usage_report/claude_code",
 )

@@ -31,4 +31,5 @@ SPEC = SourceSpec(
     mapping=Path(__file__).with_suffix(".sql"),
     time_fields=("start_time", "end_time"),
     required=("amount.value", "amount.currency"),
+    api="openai:costs",
 )

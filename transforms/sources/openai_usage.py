@@ -34,4 +34,5 @@ SPEC = SourceSpec(
     mapping=Path(__file__).with_suffix(".sql"),
     time_fields=("start_time", "end_time"),
     required=("input_tokens", "output_tokens", "num_model_requests"),
+    api="openai:usage",
 )
