@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.clients import anthropic, openai
 from pipelines.clients.http import AuthRefused, Page, PullError
 from pipelines.config import Settings
 from pipelines.services.reference import PULLED_IDENTITIES
@@ -31,7 +32,7 @@ from pipelines.services.storage import append_jsonl, read_jsonl, replace_parquet
 from transforms.identity import LISTS, PAGES_SCHEMA, PROVIDERS, IdentityParse, parse_identity_pages
 
 # The admin key each provider's lists are pulled with (the same variable as its usage pullers).
-KEY_ENVS: dict[str, str] = {"anthropic": "ANTHROPIC_ADMIN_API_KEY", "openai": "OPENAI_ADMIN_KEY"}
+KEY_ENVS: dict[str, str] = {"anthropic": anthropic.KEY_ENV, "openai": openai.KEY_ENV}
 MANIFEST_SCHEMA = pl.Schema(
     {
         "provider": pl.String,
