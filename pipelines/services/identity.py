@@ -69,7 +69,7 @@ class IdentityOutcome:
         """One line for the terminal: provider, list, status and the record counts."""
         parsed = self.loaded + self.filtered + self.rejected
         return (
-            f"{self.status:<10} {self.provider} {self.list:<8} {self.pages} page(s)  parsed {parsed}, loaded "
+            f"{self.status:<10} {self.provider:<9} {self.list:<8} {self.pages} page(s)  parsed {parsed}, loaded "
             f"{self.loaded}, filtered {self.filtered}, rejected {self.rejected}; {self.identities} identities in all"
         )
 
