@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 
+import duckdb
 import polars as pl
 
 from transforms.common import connect
@@ -75,20 +76,44 @@ class IdentityParse:
     outcomes: pl.DataFrame
 
 
-def parse_identity_pages(pages: pl.DataFrame) -> IdentityParse:
-    """Turn every stored pull of the identity lists into effective-dated identities owned by an email.
+# Pages parsed together: DuckDB works on vectors of rows, so a batch bounds how much page text is in flight.
+BATCH_BYTES = 2_000_000
 
-    `pages` follows `PAGES_SCHEMA`; each body must be a JSON object whose `data` is a list (the caller
-    checks that when it lands a page). Records are rejected one by one (a missing id, email or creation
-    date), named by file, record number and field; records that name no person are filtered.
-    """
+
+def _connect(pages: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+    """A parser engine holding the compact record rows of `pages`, parsed a batch of pages at a time."""
     con = connect()
-    con.register("identity_pages", pages.select(PAGES_SCHEMA.names()).cast(dict(PAGES_SCHEMA)))  # type: ignore[arg-type]
+    con.execute("set preserve_insertion_order = false")
+    typed = pages.select(PAGES_SCHEMA.names()).cast(dict(PAGES_SCHEMA))  # type: ignore[arg-type]
+    con.register("identity_pages", typed.clear())
     for statement in con.extract_statements(files("transforms").joinpath("sql/identity.sql").read_text()):
         con.execute(statement.query)
-    identities = con.sql("select * from identities()").pl()
-    outcomes = con.sql("select * from identity_outcome_rows()").pl()
-    return IdentityParse(
-        identities.cast(dict(IDENTITIES_SCHEMA)),  # type: ignore[arg-type]
-        outcomes.cast(dict(OUTCOMES_SCHEMA)),  # type: ignore[arg-type]
-    )
+    sizes = typed["body"].str.len_bytes().fill_null(0)
+    batches = typed.with_columns(((sizes.cum_sum() - sizes) // BATCH_BYTES).alias("_batch"))
+    for batch in batches.partition_by("_batch", include_key=False, maintain_order=True):
+        con.register("identity_pages", batch)
+        con.execute("insert into identity_record_rows select * from identity_records()")
+        con.execute("insert into identity_snapshots select distinct provider, list, pulled_at from identity_pages")
+    return con
+
+
+def identities_of(pages: pl.DataFrame) -> pl.DataFrame:
+    """Every stored pull of the identity lists as effective-dated identities owned by an email.
+
+    `pages` follows `PAGES_SCHEMA`; each body must be a JSON object whose `data` is a list (the caller
+    checks that when it lands a page). Page text is parsed a batch at a time into compact record rows.
+    """
+    return _connect(pages).sql("select * from identities()").pl().cast(dict(IDENTITIES_SCHEMA))  # type: ignore[arg-type]
+
+
+def record_outcomes(pages: pl.DataFrame) -> pl.DataFrame:
+    """What became of each record of `pages` (parsed = loaded + filtered + rejected): a rejected record (a
+    missing id, email or creation date) is named by file, record number and field; a record that names no
+    person (a service account's key, a workspace) is filtered."""
+    out = _connect(pages).sql("select * from identity_outcome_rows()").pl()
+    return out.cast(dict(OUTCOMES_SCHEMA))  # type: ignore[arg-type]
+
+
+def parse_identity_pages(pages: pl.DataFrame) -> IdentityParse:
+    """Both at once: the identities of every pull in `pages`, and the outcome of each of their records."""
+    return IdentityParse(identities_of(pages), record_outcomes(pages))

@@ -27,9 +27,9 @@ import polars as pl
 from pipelines.clients import anthropic, openai
 from pipelines.clients.http import AuthRefused, Page, PullError
 from pipelines.config import Settings
-from pipelines.services.reference import PULLED_IDENTITIES
+from pipelines.services.reference import PULLED_IDENTITIES, reference_frame
 from pipelines.services.storage import append_jsonl, read_jsonl, replace_parquet
-from transforms.identity import LISTS, PAGES_SCHEMA, PROVIDERS, IdentityParse, parse_identity_pages
+from transforms.identity import LISTS, PAGES_SCHEMA, PROVIDERS, identities_of, record_outcomes
 
 # The admin key each provider's lists are pulled with (the same variable as its usage pullers).
 KEY_ENVS: dict[str, str] = {"anthropic": anthropic.KEY_ENV, "openai": openai.KEY_ENV}
@@ -163,15 +163,18 @@ def land_identity_pages(
                 for number, (page, sha) in enumerate(zip(fetched, hashes, strict=True), start=1)
             ],
         )
-    parsed = parse_stored_identity(settings)
-    if not same:
-        replace_parquet(parsed.identities, settings.reference / f"{PULLED_IDENTITIES}.parquet")
+    pages_kept = stored_pages(settings)
+    if same:
+        identities = reference_frame(settings, PULLED_IDENTITIES)
+    else:
+        identities = identities_of(pages_kept)
+        replace_parquet(identities, settings.reference / f"{PULLED_IDENTITIES}.parquet")
     # an unchanged pull reports the counts of the identical one it matched
-    snapshot_at = at if not same or at in earlier else before[-1]
-    mine = parsed.outcomes.filter(
-        (pl.col("provider") == provider)
-        & (pl.col("list") == kind)
-        & (pl.col("pulled_at") == datetime.fromisoformat(snapshot_at))
+    snapshot_at = datetime.fromisoformat(at if not same or at in earlier else before[-1])
+    mine = record_outcomes(
+        pages_kept.filter(
+            (pl.col("provider") == provider) & (pl.col("list") == kind) & (pl.col("pulled_at") == snapshot_at)
+        )
     )
     counts = dict(mine.group_by("outcome").len().iter_rows())
     problems = tuple(
@@ -187,13 +190,13 @@ def land_identity_pages(
         loaded=counts.get("loaded", 0),
         filtered=counts.get("filtered", 0),
         rejected=counts.get("rejected", 0),
-        identities=parsed.identities.height,
+        identities=identities.height,
         problems=problems,
     )
 
 
-def parse_stored_identity(settings: Settings) -> IdentityParse:
-    """Parse every kept pull of every identity list (each page file read once)."""
+def stored_pages(settings: Settings) -> pl.DataFrame:
+    """Every kept page of every pull of the identity lists (`transforms.identity.PAGES_SCHEMA`), each file read once."""
     manifest = read_identity_manifest(settings)
     folder = identity_dir(settings) / "pages"
     bodies = {sha: (folder / f"{sha}.json").read_bytes().decode("utf-8") for sha in manifest["sha256"].unique()}
@@ -205,7 +208,7 @@ def parse_stored_identity(settings: Settings) -> IdentityParse:
         (pl.col("sha256") + ".json").alias("file"),
         pl.col("sha256").replace_strict(bodies, default=None, return_dtype=pl.String).alias("body"),
     ).unique(subset=["provider", "list", "pulled_at", "page"], keep="first", maintain_order=True)
-    return parse_identity_pages(pages.cast(dict(PAGES_SCHEMA)))  # type: ignore[arg-type]
+    return pages.cast(dict(PAGES_SCHEMA))  # type: ignore[arg-type]
 
 
 def pull_identity(settings: Settings, provider: str, *, pulled_at: datetime | None = None) -> list[IdentityOutcome]:

@@ -1,6 +1,7 @@
 -- Identity list pages (API keys, users) -> identities: (provider, kind, value) belongs to the person with
--- `email` over [valid_from, valid_to). Input (registered): identity_pages(provider, list, pulled_at, page,
--- file, body); one pull of one list is one snapshot, every page of it sharing its pulled_at.
+-- `email` over [valid_from, valid_to). Records come from identity_pages(provider, list, pulled_at, page,
+-- file, body), a batch of pages at a time; one pull of one list is one snapshot, every page of it sharing
+-- its pulled_at.
 -- A record is recognised by its own type field, not by the list it came in.
 
 create or replace temp macro instant(rec, path) as
@@ -11,19 +12,14 @@ create or replace temp macro instant(rec, path) as
     end;
 
 create or replace temp macro identity_checked() as table
-with pages as (
-    select *, dense_rank() over (partition by provider, list order by pulled_at) as snapshot_seq
+with listed as (
+    select provider, list, pulled_at, file, json_extract(body::json, '$.data[*]') as record_list
     from identity_pages
-),
-
-listed as (
-    select provider, list, snapshot_seq, pulled_at, file, json_extract(body::json, '$.data[*]') as record_list
-    from pages
 ),
 
 exploded as (
     select
-        provider, list, snapshot_seq, pulled_at, file,
+        provider, list, pulled_at, file,
         unnest(record_list) as rec,
         generate_subscripts(record_list, 1) as record_no
     from listed
@@ -83,9 +79,9 @@ from checked;
 
 -- What became of each record: rejected (a required field missing or bad), filtered (not a person's
 -- identity), or loaded.
-create or replace temp macro identity_outcomes() as table
+create or replace temp macro identity_records() as table
 select
-    *,
+    * exclude (rec, started_field),
     case
         when filter_reason is not null and shape is distinct from list then 'filtered'
         when reject_field is not null then 'rejected'
@@ -94,26 +90,32 @@ select
     end as outcome
 from identity_checked();
 
+-- The compact rows of every record (no JSON), filled a batch of pages at a time, and every pull made
+-- (a pull may list nothing, and still says its keys are gone).
+create or replace temp table identity_record_rows as select * from identity_records() limit 0;
+create or replace temp table identity_snapshots as select distinct provider, list, pulled_at from identity_pages limit 0;
+
 -- One row per record for the caller's counts and reject lines.
 create or replace temp macro identity_outcome_rows() as table
 select
     provider, list, pulled_at, file, record_no, id, outcome,
     if(outcome = 'rejected', reject_field, null) as field,
     case outcome when 'rejected' then reject_reason when 'filtered' then filter_reason end as reason
-from identity_outcomes()
+from identity_record_rows
 order by pulled_at, provider, list, file, record_no;
 
 create or replace temp macro identities() as table
-with records as (
-    select * from identity_outcomes() where outcome = 'loaded'
+with series as (
+    -- every snapshot of each list, numbered in pull order
+    select provider, list, dense_rank() over (partition by provider, list order by pulled_at) as snapshot_seq, pulled_at
+    from (select distinct provider, list, pulled_at from identity_snapshots)
 ),
 
-series as (
-    -- every snapshot of each list, numbered in pull order
-    select provider, list, snapshot_seq, max(pulled_at) as pulled_at
-    from (select provider, list, pulled_at, dense_rank() over (partition by provider, list order by pulled_at)
-          as snapshot_seq from identity_pages)
-    group by all
+records as (
+    select r.*, s.snapshot_seq
+    from identity_record_rows as r
+    inner join series as s using (provider, list, pulled_at)
+    where r.outcome = 'loaded'
 ),
 
 last_snapshot as (
