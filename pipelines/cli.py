@@ -138,26 +138,15 @@ def cmd_reference_load(args: argparse.Namespace) -> int:
 
 def cmd_reference_pull(args: argparse.Namespace) -> int:
     """Pull the providers' own API key and user lists into reference/, so keys and users resolve by themselves."""
-    from pipelines.clients import PullError
-    from pipelines.services.identity import KEY_ENVS, providers_with_credentials, pull_identity
+    from pipelines.services.identity import pull_identities
 
-    settings = _settings(args)
-    failures: list[str] = []
-    for provider in args.provider or list(KEY_ENVS):
-        if not args.provider and provider not in providers_with_credentials():
-            err.print(f"warning: {provider}: {KEY_ENVS[provider]} is not set; its key and user lists were skipped")
-            continue
-        try:
-            outcomes = pull_identity(settings, provider)
-        except PullError as exc:
-            failures.append(str(exc))
-            continue
-        for o in outcomes:
-            out.print(plain(o.line()), markup=False)
-            for problem in o.problems:
-                err.print(plain(f"warning: {problem}"), markup=False)
-    if failures:
-        raise CliError(failures[0] + (f" ({len(failures)} providers failed)" if len(failures) > 1 else ""), EXIT_IO)
+    report = pull_identities(_settings(args), args.provider)
+    for line in report.skipped + [p for o in report.outcomes for p in o.problems]:
+        err.print(plain(f"warning: {line}"), markup=False)
+    for o in report.outcomes:
+        out.print(plain(o.line()), markup=False)
+    if report.failures:
+        raise CliError(report.failure_line(), EXIT_IO)
     return EXIT_OK
 
 
@@ -483,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     from pipelines.clients import key_env, pullable
+    from pipelines.services.identity import CLI_DESCRIPTION, KEY_ENVS
 
     p = sub.add_parser(
         "pull",
@@ -528,8 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "reference",
         help=f"load reference data: {kinds}",
-        description=f"Reference data: who is who and what things cost. Kinds: {kinds}{later}. `reference pull` "
-        "fetches the providers' own API key and user lists, so keys resolve to engineers by themselves.",
+        description=f"Reference data: who is who and what things cost. Kinds: {kinds}{later}; `pull`: identity lists.",
     )
     rsub = p.add_subparsers(dest="reference_command", required=True, metavar="ACTION", parser_class=_Parser)
     load = rsub.add_parser(
@@ -542,22 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("kind", metavar="KIND", help=kinds)
     load.add_argument("paths", metavar="PATH", nargs="+", help="CSV file(s) or folder(s)")
     load.set_defaults(func=cmd_reference_load)
-    from pipelines.services.identity import KEY_ENVS
-
-    pull = rsub.add_parser(
-        "pull",
-        help="pull the providers' own API key and user lists (identity) into reference/",
-        description="Pull the Anthropic API keys (with their creator) and users, and the OpenAI users and project "
-        "API keys (with their owner), and keep each list's pages byte for byte under reference/identity/. Key ids, "
-        "Anthropic key names and user ids then resolve to the owner's engineer through the roster email, with no "
-        "hand-written alias; a hand alias or a declared shared route overrides a pulled one. Keys come only from "
-        f"the environment ({', '.join(f'{p}: {v}' for p, v in KEY_ENVS.items())}). Without --provider every "
-        "provider whose key is set is pulled and the others are skipped with a warning; a named provider without "
-        "its key, a refused key or a failure after retries exits 2.",
-    )
-    pull.add_argument(
-        "--provider", action="append", choices=list(KEY_ENVS), help="pull only this provider (repeatable)"
-    )
+    pull = rsub.add_parser("pull", help="pull the providers' key and user lists", description=CLI_DESCRIPTION)
+    pull.add_argument("--provider", action="append", choices=list(KEY_ENVS), help="only this provider (repeatable)")
     pull.set_defaults(func=cmd_reference_pull)
 
     p = sub.add_parser(

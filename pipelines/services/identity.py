@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,3 +237,43 @@ def pull_identity(settings: Settings, provider: str, *, pulled_at: datetime | No
 def providers_with_credentials() -> tuple[str, ...]:
     """The providers whose admin key is set, so their identity lists can be pulled (the rest are skipped)."""
     return tuple(p for p, env in KEY_ENVS.items() if os.environ.get(env))
+
+
+@dataclass(frozen=True)
+class IdentityPullReport:
+    """One pull of every provider's identity lists: what landed, who was skipped (no key), what failed."""
+
+    outcomes: list[IdentityOutcome]
+    skipped: list[str]  # one warning line per provider without credentials
+    failures: list[str]  # one line per provider whose pull failed (refused key, failure after retries)
+
+    def failure_line(self) -> str:
+        """The first failure, and how many providers failed in all when more than one did."""
+        more = f" ({len(self.failures)} providers failed)" if len(self.failures) > 1 else ""
+        return self.failures[0] + more
+
+
+def pull_identities(settings: Settings, providers: Sequence[str] | None = None) -> IdentityPullReport:
+    """Pull the identity lists of every provider whose key is set (the others are skipped with a warning), or of
+    the `providers` named (then a missing key is a failure). A failing provider does not stop the others."""
+    report = IdentityPullReport([], [], [])
+    for provider in providers or list(KEY_ENVS):
+        if not providers and provider not in providers_with_credentials():
+            report.skipped.append(f"{provider}: {KEY_ENVS[provider]} is not set; its key and user lists were skipped")
+            continue
+        try:
+            report.outcomes.extend(pull_identity(settings, provider))
+        except PullError as exc:
+            report.failures.append(str(exc))
+    return report
+
+
+CLI_DESCRIPTION = (
+    "Pull the Anthropic API keys (with their creator) and users, and the OpenAI users and project API keys (with "
+    "their owner), and keep each list's pages byte for byte under reference/identity/. Key ids, Anthropic key names "
+    "and user ids then resolve to the owner's engineer through the roster email, with no hand-written alias; a hand "
+    "alias or a declared shared route overrides a pulled one. Keys come only from the environment ("
+    + ", ".join(f"{p}: {v}" for p, v in KEY_ENVS.items())
+    + "). Without --provider every provider whose key is set is pulled and the others are skipped with a warning; "
+    "a named provider without its key, a refused key or a failure after retries exits 2."
+)
