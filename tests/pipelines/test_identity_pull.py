@@ -23,7 +23,7 @@ from pipelines.services.identity import (
     manifest_path,
     read_identity_manifest,
 )
-from pipelines.services.reference import PULLED_IDENTITIES, reference_frame
+from pipelines.services.reference import PULLED_IDENTITIES, USER_KINDS, ReferenceError, load_reference, reference_frame
 from tests.conftest import SAMPLES
 
 ANTHROPIC_KEY = "sk-ant-admin01-FAKE-identity-land-5c2e"
@@ -293,3 +293,11 @@ def test_a_whole_run_resolves_pulled_keys_and_users_to_engineers_with_no_hand_al
     assert origins == [("pulled",), ("roster",)]
     everything = [p for p in settings.data_dir.parent.rglob("*") if p.is_file()]
     assert [p for p in everything if ANTHROPIC_KEY.encode() in p.read_bytes()] == []
+
+
+def test_pulled_identities_are_not_a_kind_to_load_by_hand(settings: Settings, tmp_path: Path) -> None:
+    csv = tmp_path / "ids.csv"
+    csv.write_text("provider,kind,value,email,valid_from,valid_to\nanthropic,api_key_id,k,a@x.example,,\n")
+    with pytest.raises(ReferenceError, match=r"^pulled_identities comes from the providers' key and user lists"):
+        load_reference(settings, PULLED_IDENTITIES, [csv])
+    assert PULLED_IDENTITIES not in USER_KINDS

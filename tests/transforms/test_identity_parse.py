@@ -6,12 +6,14 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from tests.conftest import SAMPLES
-from transforms.identity import PAGES_SCHEMA, parse_identity_pages
+from transforms import identity
+from transforms.identity import PAGES_SCHEMA, identities_of, parse_identity_pages
 
 T1 = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
 Pull = tuple[str, str, datetime, list[str]]  # provider, list, pulled_at, page bodies
@@ -215,3 +217,15 @@ def test_dating_follows_the_rule_however_the_records_are_paged(
         if listed:
             want[f"k{i}"] = (date(2025, 12, 31), end)
     assert got == want
+
+
+def test_parsing_page_by_page_gives_the_same_identities(monkeypatch: pytest.MonkeyPatch) -> None:
+    pulls = frame(
+        ("anthropic", "users", T1, [USERS]),
+        ("anthropic", "api_keys", T1, [page(anthropic_key("a")), page(anthropic_key("b"))]),
+        ("anthropic", "api_keys", T1 + timedelta(days=1), [page(anthropic_key("a"))]),
+    )
+    together = identities_of(pulls)
+    monkeypatch.setattr(identity, "BATCH_BYTES", 1)  # every page its own batch
+    assert identities_of(pulls).equals(together)
+    assert together.height == 5  # ann's account; keys a and b by id and name, b ending after the second pull
