@@ -136,6 +136,20 @@ def cmd_reference_load(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reference_pull(args: argparse.Namespace) -> int:
+    """Pull the providers' own API key and user lists into reference/, so keys and users resolve by themselves."""
+    from pipelines.services.identity import pull_identities
+
+    report = pull_identities(_settings(args), args.provider)
+    for line in report.skipped + [p for o in report.outcomes for p in o.problems]:
+        err.print(plain(f"warning: {line}"), markup=False)
+    for o in report.outcomes:
+        out.print(plain(o.line()), markup=False)
+    if report.failures:
+        raise CliError(report.failure_line(), EXIT_IO)
+    return EXIT_OK
+
+
 def _window(args: argparse.Namespace) -> tuple[date, date]:
     if args.date and (args.date_from or args.date_to):
         raise CliError("use either --date or --from/--to, not both")
@@ -458,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     from pipelines.clients import key_env, pullable
+    from pipelines.services.identity import CLI_DESCRIPTION, KEY_ENVS
 
     p = sub.add_parser(
         "pull",
@@ -503,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "reference",
         help=f"load reference data: {kinds}",
-        description=f"Reference data: who is who and what things cost. Kinds: {kinds}{later}.",
+        description=f"Reference data: who is who and what things cost. Kinds: {kinds}{later}; `pull`: identity lists.",
     )
     rsub = p.add_subparsers(dest="reference_command", required=True, metavar="ACTION", parser_class=_Parser)
     load = rsub.add_parser(
@@ -516,6 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("kind", metavar="KIND", help=kinds)
     load.add_argument("paths", metavar="PATH", nargs="+", help="CSV file(s) or folder(s)")
     load.set_defaults(func=cmd_reference_load)
+    pull = rsub.add_parser("pull", help="pull the providers' key and user lists", description=CLI_DESCRIPTION)
+    pull.add_argument("--provider", action="append", choices=list(KEY_ENVS), help="only this provider (repeatable)")
+    pull.set_defaults(func=cmd_reference_pull)
 
     p = sub.add_parser(
         "close",

@@ -191,9 +191,9 @@ def _identity_conflicts(con: duckdb.DuckDBPyConnection) -> None:
     if conflicts.height:
         first = conflicts.row(0, named=True)
         raise IdentityConflictError(
-            f"identity conflict: {first['kind']} {first['value']!r} names both {first['engineer_a']} and "
-            f"{first['engineer_b']} from {first['overlap_from']} ({conflicts.height} conflict(s) in all); "
-            "fix the aliases and rerun"
+            f"identity conflict: {first['kind']} {first['value']!r} names both {first['engineer_a']} "
+            f"({first['origin_a']}) and {first['engineer_b']} ({first['origin_b']}) from {first['overlap_from']} "
+            f"({conflicts.height} conflict(s) in all); fix the aliases (a hand alias overrides pulled ones) and rerun"
         )
 
 

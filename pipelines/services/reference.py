@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.config import Settings
 from pipelines.services.storage import replace_parquet
 from transforms.fx import FX_RATES_SCHEMA, MAX_UNITS_PER_USD, MIN_UNITS_PER_USD, cross_rates
+from transforms.identity import IDENTITIES_SCHEMA
 
 KINDS: dict[str, pl.Schema] = {
     "roster": pl.Schema(
@@ -88,8 +89,12 @@ KINDS[FX_RATES] = FX_RATES_SCHEMA
 # listed so the warehouse registers the union as `src_roster_snapshots`.
 ROSTER_SNAPSHOTS = "roster_snapshots"
 KINDS[ROSTER_SNAPSHOTS] = pl.Schema({**KINDS["roster"], "snapshot_date": pl.Date})
+# Identities from the providers' own key and user lists (`tokencomp reference pull`, pipelines/services/identity.py):
+# derived from the pulled pages kept under reference/identity/, never loaded from a CSV.
+PULLED_IDENTITIES = "pulled_identities"
+KINDS[PULLED_IDENTITIES] = IDENTITIES_SCHEMA
 # The kinds a person names on `tokencomp reference load` (snapshots arrive as `roster`).
-USER_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k != ROSTER_SNAPSHOTS)
+USER_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k not in (ROSTER_SNAPSHOTS, PULLED_IDENTITIES))
 REQUIRED: dict[str, tuple[str, ...]] = {
     "roster": ("engineer_id", "email", "level", "location", "valid_from"),
     ROSTER_SNAPSHOTS: ("engineer_id", "email", "level", "location", "snapshot_date"),
@@ -211,6 +216,8 @@ def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
     """Replace the stored reference of `kind` with the rows of `paths` (validated); return the row count."""
     if kind in LATER_KINDS:
         raise ReferenceError(f"reference kind {kind!r} is not supported yet (monthly invoice tie-out is not built)")
+    if kind == PULLED_IDENTITIES:
+        raise ReferenceError(f"{kind} comes from the providers' key and user lists: run `tokencomp reference pull`")
     if kind not in KINDS:
         raise ReferenceError(f"unknown reference kind {kind!r}; expected one of {', '.join(KINDS)}")
     files: list[Path] = []

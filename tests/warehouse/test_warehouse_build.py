@@ -151,7 +151,9 @@ def test_an_alias_that_names_two_engineers_stops_the_build_and_publishes_nothing
     build_and_publish(world)
     published = world.warehouse_path.read_bytes()
     _write(world, "aliases", ALIASES + "E4,openai_user_id,user-abc123XyZ,2024-01-01,\n")
-    with pytest.raises(IdentityConflictError, match="openai_user_id 'user-abc123XyZ' names both E2 and E4"):
+    with pytest.raises(
+        IdentityConflictError, match=r"openai_user_id 'user-abc123XyZ' names both E2 \(hand\) and E4 \(hand\)"
+    ):
         build_and_publish(world)
     assert world.warehouse_path.read_bytes() == published
 

@@ -1,5 +1,6 @@
 -- Blocking check: at most one engineer per (kind, value, day). Two aliases naming different engineers
--- for overlapping days would fan one principal's spend out to both; the build stops instead.
+-- for overlapping days would fan one principal's spend out to both; the build stops instead. Pulled aliases
+-- count too (two people's keys with one name), but one a hand alias overrides is already cut in core.dim_alias.
 with aliases as (
     select * from core.dim_alias
 ),
@@ -10,6 +11,8 @@ conflicts as (
         a.value,
         a.engineer_id as engineer_a,
         b.engineer_id as engineer_b,
+        a.origin as origin_a,
+        b.origin as origin_b,
         greatest(a.valid_from, b.valid_from) as overlap_from,
         least(coalesce(a.valid_to, date '9999-12-31'), coalesce(b.valid_to, date '9999-12-31')) as overlap_to
     from aliases as a
