@@ -187,3 +187,21 @@ def test_vendor_band_without_n_meets_the_minimum_and_is_marked(tmp_path: Path) -
     assert con2.sql("select band_reason from core.engineer_band_monthly").fetchall() == [
         ("no submissions of the benchmark company dated up to the end of the month",)
     ]
+
+
+def test_wage_growth_index_is_off_by_default_and_recorded_when_on(tmp_path: Path) -> None:
+    rows = [("6/1/2023 10:00:00", "Acme", "L5", "Austin, TX", 100_000, 80_000)]
+    rows += [("6/1/2024 10:00:00", "Acme", "L5", "Austin, TX", 200_000, 150_000)]
+    subs = _csv(tmp_path, rows)
+    query = (
+        "select total_p50, base_p50, wage_index_year from core.dim_salary_band "
+        "where location_scope = 'city' and company = 'Acme'"
+    )
+    assert _build(subs).sql(query).fetchall() == [(Decimal(150000), Decimal(115000), None)]
+    lifted = BandSettings(wage_growth=True, wage_index={2022: "95", 2023: "100", 2024: "110"})
+    # 2023's 100,000 and 80,000 are lifted by 110/100; 2024's are not: medians (110,000 + 200,000) / 2 ...
+    assert _build(subs, bands=lifted).sql(query).fetchall() == [(Decimal(155000), Decimal(119000), 2024)]
+    history = _build(subs, bands=lifted).sql(
+        "select month, wage_index_year from core.dim_salary_band_history where location_scope = 'city' order by 1"
+    )
+    assert history.fetchall() == [(date(2023, 6, 1), 2024), (date(2024, 6, 1), 2024)]
