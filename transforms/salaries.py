@@ -141,7 +141,7 @@ def _reconciles(base: pl.Expr, stock: pl.Expr, bonus: pl.Expr, total: pl.Expr) -
 def _reject(frame: pl.LazyFrame, checks: list[tuple[str, pl.Expr, str]]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Split `frame` by `checks` (field, bad-row condition, problem): the first failing check names the field."""
     failing = pl.coalesce([pl.when(bad.fill_null(False)).then(pl.lit(i)) for i, (_, bad, _) in enumerate(checks)])
-    marked = frame.with_columns(failing.alias("_check"))
+    marked = frame.with_columns(failing.alias("_check")).collect().lazy()  # checked once, then split
     fields = [f for f, _, _ in checks]
     problems = [p for _, _, p in checks]
     rejected = marked.filter(pl.col("_check").is_not_null()).select(

@@ -96,6 +96,12 @@ def _rules_expr(text: pl.Expr) -> pl.Expr:
 
 
 def with_levels(frame: pl.LazyFrame, column: str = "level_raw") -> pl.LazyFrame:
+    """Add `level` and `level_mapped` (see `_levels`), worked out once per distinct (company, level) text."""
+    distinct = _levels(frame.select("company_key", column).unique(), column)
+    return frame.join(distinct, on=["company_key", column], how="left", nulls_equal=True, maintain_order="left")
+
+
+def _levels(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     """Add `level` (canonical where a ladder rule maps it, else the cleaned text) and `level_mapped`.
 
     Needs `company_key`. A level in parentheses wins (`SDE II (61)` is 61); stray quotes and backticks
@@ -121,6 +127,12 @@ def _titled(expr: pl.Expr) -> pl.Expr:
 
 
 def with_locations(frame: pl.LazyFrame, column: str = "location_raw") -> pl.LazyFrame:
+    """Add `location_scope`, `location` and `country` (see `_locations`), worked out once per distinct text."""
+    distinct = _locations(frame.select(column).unique(), column)
+    return frame.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _locations(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     """Add `location` (`City, ST` in the US, `City, Region, Country` elsewhere, `City, Country` when the
     region is unknown) and `country`. A location that names only a country gets `location` null and
     `location_scope` 'country'; an empty one is null with scope 'all'; otherwise the scope is 'city'.
