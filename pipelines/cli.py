@@ -23,10 +23,12 @@ from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.locks import data_dir_lock, lock_holder, private_files
 from pipelines.progress import ProgressDisplay
 from pipelines.services.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
+from pipelines.services.salaries import load_salaries
 from pipelines.summary import SUMMARY_WIDTH, attribution_line, read_only_command, summary
 from pipelines.summary import share as _share  # noqa: F401 - tests read it here
 from pipelines.summary import usd as _usd
 from pipelines.terminal import plain, shown
+from transforms.salaries import SalaryFileError
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -129,8 +131,14 @@ def cmd_reference_load(args: argparse.Namespace) -> int:
     """Validate and store a reference file of one kind (the kinds are listed in pipelines/services/reference.py)."""
     settings = _settings(args)
     try:
-        rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
-    except ReferenceError as exc:
+        if args.kind == "salaries":  # messy submissions: bad rows are skipped and counted, not fatal
+            report = load_salaries(settings, [Path(p) for p in args.paths])
+            for line in report.lines():
+                out.print(plain(line), markup=False)
+            rows = report.loaded
+        else:
+            rows = load_reference(settings, args.kind, [Path(p) for p in args.paths])
+    except (ReferenceError, SalaryFileError) as exc:
         raise CliError(str(exc)) from exc
     out.print(f"loaded {shown(args.kind)}: {rows} rows into {shown(settings.reference)}")
     return EXIT_OK

@@ -43,6 +43,46 @@ class ClientConfig:
 
 
 @dataclass(frozen=True)
+class BandSettings:
+    """`[bands]`: how engineers meet market pay bands (docs/salaries.md, "Matching engineers to bands")."""
+
+    min_n: int = 5
+    peers: tuple[str, ...] = ()
+    level_map: dict[str, str] = field(default_factory=dict)  # internal level -> benchmark ladder level
+    location_map: dict[str, str] = field(default_factory=dict)  # roster office -> band location
+    title_map: dict[str, str] = field(default_factory=dict)  # roster title -> band title
+    wage_growth: bool = False  # lift old submissions by wage_index (off by default)
+    wage_index: dict[int, str] = field(default_factory=dict)  # year -> index level (decimal text)
+
+
+def _bands(section: dict[str, Any]) -> BandSettings:
+    """Read and check `[bands]` (besides benchmark_company)."""
+    min_n = section.get("min_n", 5)
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
+        raise ValueError(f"bands.min_n must be a whole number >= 1, not {min_n!r}")
+    maps = {}
+    for name in ("level_map", "location_map", "title_map"):
+        given = section.get(name, {})
+        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+            raise ValueError(f"bands.{name} must map names to names (strings)")
+        maps[name] = {str(k): v for k, v in given.items()}
+    growth = section.get("wage_growth", {})
+    index = {int(year): str(value) for year, value in growth.get("index", {}).items()}
+    if any(not value.replace(".", "", 1).isdigit() or float(value) <= 0 for value in index.values()):
+        raise ValueError("bands.wage_growth.index values must be positive numbers")
+    enabled = bool(growth.get("enabled", False))
+    if enabled and not index:
+        raise ValueError("bands.wage_growth.enabled needs bands.wage_growth.index (year = index level)")
+    return BandSettings(
+        min_n=min_n,
+        peers=tuple(str(p) for p in section.get("peers", ())),
+        wage_growth=enabled,
+        wage_index=index,
+        **maps,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings for one process: where data lives and how sources play their spend roles."""
 
@@ -59,6 +99,7 @@ class Settings:
     max_inflated_bytes: int = 100 * 1024**3
     max_inflation_ratio: int = 200
     clients: dict[str, ClientConfig] = field(default_factory=dict)
+    bands: BandSettings = field(default_factory=BandSettings)
 
     @property
     def landing(self) -> Path:
@@ -155,6 +196,7 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             max_inflated_bytes=_positive(raw["ingest"], "max_inflated_bytes"),
             max_inflation_ratio=_positive(raw["ingest"], "max_inflation_ratio", "times"),
             clients=_clients(raw.get("clients", {})),
+            bands=_bands(raw["bands"]),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc

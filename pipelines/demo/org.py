@@ -83,7 +83,8 @@ def build_company(rng: Random, ids: Ids, *, name: str, engineers: int, window: W
     slug = re.sub(r"[^a-z0-9]", "", (name.split() or ["acme"])[0].lower()) or "acme"
     company = Company(name=name, domain=f"{slug}.example", window=window)
     _people(company, rng, ids, engineers)
-    company.salary_rows = pay.submissions(rng, name, window.end)
+    # submissions are dated before the window, so every demo month sees the same (current) bands
+    company.salary_rows = pay.submissions(rng, name, window.start - timedelta(days=1))
     company.base_p50 = pay.base_medians(company.salary_rows, name)
     _roles(company, rng, ids)
     for e in company.engs:

@@ -14,6 +14,9 @@ from pipelines.config import Settings
 from pipelines.services.storage import replace_parquet
 from transforms.fx import FX_RATES_SCHEMA, MAX_UNITS_PER_USD, MIN_UNITS_PER_USD, cross_rates
 from transforms.identity import IDENTITIES_SCHEMA
+from transforms.salaries import SUBMISSIONS_SCHEMA, VENDOR_SCHEMA, SalaryFileError
+
+VENDOR_KIND = "salary_vendor_bands"  # stored by a `salaries` load of a band table
 
 KINDS: dict[str, pl.Schema] = {
     "roster": pl.Schema(
@@ -66,20 +69,9 @@ KINDS: dict[str, pl.Schema] = {
             "valid_to": pl.Date,
         }
     ),
-    "salaries": pl.Schema(
-        {
-            "timestamp": pl.Date,
-            "company": pl.String,
-            "level": pl.String,
-            "title": pl.String,
-            "location": pl.String,
-            "yearsofexperience": pl.Int64,
-            "base": pl.Int64,
-            "stock": pl.Int64,
-            "bonus": pl.Int64,
-            "total": pl.Int64,
-        }
-    ),
+    # Normalized Levels.fyi-style submissions and vendor band rows (transforms/salaries.py reads the three shapes).
+    "salaries": SUBMISSIONS_SCHEMA,
+    VENDOR_KIND: VENDOR_SCHEMA,
 }
 # Exchange rates: units of `currency` per USD on `date` (read by `read_fx_rates`; loads accumulate by date).
 FX_RATES = "fx_rates"
@@ -94,14 +86,13 @@ KINDS[ROSTER_SNAPSHOTS] = pl.Schema({**KINDS["roster"], "snapshot_date": pl.Date
 PULLED_IDENTITIES = "pulled_identities"
 KINDS[PULLED_IDENTITIES] = IDENTITIES_SCHEMA
 # The kinds a person names on `tokencomp reference load` (snapshots arrive as `roster`).
-USER_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k not in (ROSTER_SNAPSHOTS, PULLED_IDENTITIES))
+USER_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k not in (ROSTER_SNAPSHOTS, PULLED_IDENTITIES, VENDOR_KIND))
 REQUIRED: dict[str, tuple[str, ...]] = {
     "roster": ("engineer_id", "email", "level", "location", "valid_from"),
     ROSTER_SNAPSHOTS: ("engineer_id", "email", "level", "location", "snapshot_date"),
     "aliases": ("engineer_id", "kind", "value"),
     "route_members": ("provider", "principal_kind", "principal_id", "engineer_id"),
     "scopes": ("provider", "scope_kind", "scope_id"),
-    "salaries": ("company", "level", "location", "base", "total"),
     "seat_prices": ("provider", "plan", "price_usd", "period"),
 }
 LATER_KINDS = ("invoices",)  # monthly invoice tie-out arrives with the finance-exports work
@@ -220,6 +211,13 @@ def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
         raise ReferenceError(f"{kind} comes from the providers' key and user lists: run `tokencomp reference pull`")
     if kind not in KINDS:
         raise ReferenceError(f"unknown reference kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if kind == "salaries":
+        from pipelines.services.salaries import load_salaries  # it imports this module
+
+        try:
+            return load_salaries(settings, paths).loaded
+        except SalaryFileError as exc:
+            raise ReferenceError(str(exc)) from exc
     files: list[Path] = []
     for p in paths:
         if not p.exists():

@@ -6,17 +6,19 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.config import Settings
+from pipelines.config import BandSettings, Settings
 from pipelines.services.lake import lake_files
 from pipelines.services.reference import CASE_INSENSITIVE_KINDS, KINDS, reference_frame
+from pipelines.services.salaries import band_params
 from transforms.schema import USAGE_SCHEMA
 from warehouse.build import BuildInputs, BuildReport, build, publish
 
 
-def warehouse_params(benchmark_company: str) -> dict[str, object]:
+def warehouse_params(benchmark_company: str, bands: BandSettings | None = None) -> dict[str, object]:
     """The `$parameters` every warehouse SQL model may use (no month closed unless the caller says so)."""
     return {
         "benchmark_company": benchmark_company,
+        **band_params(benchmark_company, bands or BandSettings()),
         "case_insensitive_kinds": list(CASE_INSENSITIVE_KINDS),
         "closed_months": [],
         "open_month": None,
@@ -66,7 +68,7 @@ def build_inputs(
         usage_schema=USAGE_SCHEMA,
         references={kind: reference_frame(settings, kind) for kind in KINDS},
         params={
-            **warehouse_params(settings.benchmark_company),
+            **warehouse_params(settings.benchmark_company, settings.bands),
             "closed_months": closed,
             "open_month": open_month(settings, closed),
         },

@@ -19,8 +19,9 @@ from pipelines.services.lake import build_window
 from pipelines.services.warehouse import build_and_publish
 
 DEMO = ["demo", "--engineers", "30", "--days", "10", "--end", "2025-03-10"]
-# core.fct_spend of this demo on main before the source existed (cda4d5d): sum, rows
-SPEND_BEFORE = (Decimal("21813.016959256400"), 509)
+# core.fct_spend of this demo on main before the source existed (cda4d5d): sum, rows. Re-pinned by issue 11: the
+# demo's tokenmaxxers are sized on the band the warehouse matches, so their spend moved (rows did not)
+SPEND_BEFORE = (Decimal("21738.094324672800"), 509)
 
 
 def _q(settings: Settings, sql: str) -> list[tuple[Any, ...]]:

@@ -16,6 +16,7 @@ from pipelines.services.lake import build_window
 from pipelines.services.reference import load_reference
 from pipelines.services.warehouse import build_and_publish
 from tests.conftest import duckdb_cli, land_sample, undocumented_objects
+from transforms.salaries import CLASSIC_COLUMNS
 from warehouse.build import IdentityConflictError
 from warehouse.families import model_families
 
@@ -31,13 +32,16 @@ E1,anthropic_account_id,user_01WCz1FkmYMm4gnmykNKUu3Q,2024-01-01,
 E2,openai_user_id,user-abc123XyZ,2024-01-01,
 E3,email,ALICE@acme.example,2024-01-01,
 """
-SALARIES = """timestamp,company,level,title,location,yearsofexperience,base,stock,bonus,total
-2026-01-10,Acme Robotics,L5,Senior Software Engineer,"San Francisco, CA",7,200000,120000,20000,340000
-2026-02-10,Acme Robotics,L5,Senior Software Engineer,"San Francisco, CA",8,220000,140000,30000,390000
-2026-02-11,Acme Robotics,L5,Senior Software Engineer,"San Francisco, CA",9,240000,100000,10000,350000
-2026-02-11,Other Corp,L5,Senior Software Engineer,"San Francisco, CA",9,999000,0,0,999000
-2026-01-05,Acme Robotics,L4,Software Engineer,"London, England, United Kingdom",4,110000,20000,10000,140000
+SALARIES = (
+    ",".join(CLASSIC_COLUMNS)
+    + """
+1/10/2026 9:15:00,Acme Robotics,L5,Senior Software Engineer,340000,"San Francisco, CA",7,2,NA,200000,120000,20000
+2/10/2026 10:00:01,Acme Robotics,L5,Senior Software Engineer,390000,"San Francisco, CA",8,1,NA,220000,140000,30000
+2/11/2026 11:30:00,Acme Robotics,L5,Senior Software Engineer,350000,"San Francisco, CA",9,3,NA,240000,100000,10000
+2/11/2026 12:00:00,Other Corp,L5,Senior Software Engineer,999000,"San Francisco, CA",9,1,NA,999000,0,0
+1/5/2026 8:00:00,Acme Robotics,L4,Software Engineer,140000,"London, EN, United Kingdom",4,1,NA,110000,20000,10000
 """
+)
 
 
 def _write(settings: Settings, kind: str, text: str) -> None:
