@@ -31,6 +31,7 @@ MODELS: tuple[str, ...] = (
     "core/dim_model",
     "core/fct_usage_daily",
     "core/fct_billed_daily",
+    "core/fct_invoice",
     "core/spend_computed",
     "core/fct_spend",
     "mart/engineer_monthly",
