@@ -224,38 +224,45 @@ def _copy(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def diff_frames(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+def diff_frames(old: pl.DataFrame, new: pl.DataFrame, keys: tuple[str, ...] = ()) -> pl.DataFrame:
     """The cells that changed between two versions of a report: `change` (added, removed, changed), the row's
-    keys (its text and date columns), `column`, `before`, `after` and `delta`."""
-    keys = [c for c, t in new.schema.items() if c != "status" and (t == pl.String or t == pl.Date)]
-    values = [c for c, t in new.schema.items() if c not in keys and c != "status" and t.is_numeric()]
-    number = pl.Decimal(38, 6)
-
-    def long(frame: pl.DataFrame, label: str) -> pl.DataFrame:
-        present = [c for c in values if c in frame.columns]
-        return (
-            frame.select(*keys, *(pl.col(c).cast(number) for c in present))
-            .unpivot(index=keys, on=present, variable_name="column", value_name=label)
-            .with_columns(pl.lit(True).alias(f"in_{label}"))
-        )
-
-    joined = long(old, "before").join(
-        long(new, "after"), on=[*keys, "column"], how="full", coalesce=True, nulls_equal=True
+    `keys` (default: its text and date columns), `column`, `before` and `after` (as text) and, for numbers,
+    `delta`."""
+    keys = keys or tuple(c for c, t in new.schema.items() if c != "status" and t in (pl.String, pl.Date))
+    values = [c for c in new.columns if c not in keys and c != "status" and c in old.columns]
+    joined = old.with_columns(pl.lit(True).alias("_in_before")).join(
+        new.with_columns(pl.lit(True).alias("_in_after")),
+        on=list(keys),
+        how="full",
+        coalesce=True,
+        nulls_equal=True,
+        suffix="_after",
     )
-    return (
-        joined.filter(pl.col("before").ne_missing(pl.col("after")))
-        .with_columns(
-            pl.when(pl.col("in_before").is_null())
-            .then(pl.lit("added"))
-            .when(pl.col("in_after").is_null())
-            .then(pl.lit("removed"))
-            .otherwise(pl.lit("changed"))
-            .alias("change"),
-            (pl.col("after").fill_null(0) - pl.col("before").fill_null(0)).alias("delta"),
-        )
-        .select("change", *keys, "column", "before", "after", "delta")
-        .sort(["column", *keys], nulls_last=True)
+    change = (
+        pl.when(pl.col("_in_before").is_null())
+        .then(pl.lit("added"))
+        .when(pl.col("_in_after").is_null())
+        .then(pl.lit("removed"))
+        .otherwise(pl.lit("changed"))
     )
+    parts = []
+    for column in values:  # one part per column of the report (a handful), each a vectorized filter
+        before, after = pl.col(column), pl.col(f"{column}_after")
+        numeric = new.schema[column].is_numeric()
+        delta = (after.fill_null(0) - before.fill_null(0)).cast(pl.Decimal(38, 6)) if numeric else pl.lit(None)
+        parts.append(
+            joined.filter(before.ne_missing(after)).select(
+                change.alias("change"),
+                *keys,
+                pl.lit(column).alias("column"),
+                before.cast(pl.String).alias("before"),
+                after.cast(pl.String).alias("after"),
+                delta.cast(pl.Decimal(38, 6)).alias("delta"),
+            )
+        )
+    schema = {"change": pl.String, **{k: new.schema[k] for k in keys}, "column": pl.String}
+    empty = pl.DataFrame(schema={**schema, "before": pl.String, "after": pl.String, "delta": pl.Decimal(38, 6)})
+    return pl.concat([empty, *parts]).sort(["column", *keys], nulls_last=True)
 
 
 def _diff_note(diff: pl.DataFrame, previous: int) -> str:
@@ -307,7 +314,8 @@ def _snapshot(
             None,
         )
         if previous is not None and canonical is not None and (previous[1] / canonical.name).exists():
-            diff = diff_frames(pl.read_parquet(previous[1] / canonical.name), pl.read_parquet(canonical))
+            keys = rep.sections[0].keys if rep.sections else ()
+            diff = diff_frames(pl.read_parquet(previous[1] / canonical.name), pl.read_parquet(canonical), keys)
             target.mkdir(parents=True, exist_ok=True)
             diff_path = target / f"{rep.name}.diff.csv"
             neutralize(diff).write_csv(diff_path, quote_style="non_numeric")

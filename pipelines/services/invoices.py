@@ -24,7 +24,7 @@ _AMOUNT = r"^-?\d+(\.\d{1,12})?$"
 
 
 def _first_bad(frame: pl.DataFrame, bad: pl.Expr, path: Path, field: str, problem: str) -> None:
-    rows = frame.filter(bad.fill_null(True))
+    rows = frame.filter(bad.fill_null(True)).sort("line")
     if rows.height:
         row = rows.row(0, named=True)
         raise ReferenceError(f"{path}:{row['line']}: field {field!r}: {problem}: {row[field]!r}")
@@ -58,17 +58,16 @@ def read_invoices(path: Path) -> pl.DataFrame:
     )
     _first_bad(frame, has_line & ~pl.col("amount").str.contains(_AMOUNT), path, "amount", "not a decimal amount")
     typed = frame.with_columns(
-        (pl.col("period") + "-01").str.to_date("%Y-%m-%d").alias("period"),
-        pl.col("total").str.to_decimal(scale=12),
-        pl.col("amount").str.to_decimal(scale=12),
+        (pl.col("period") + "-01").str.to_date("%Y-%m-%d").alias("period_date"),
+        pl.col("total").str.to_decimal(scale=12).alias("total_usd"),
+        pl.col("amount").str.to_decimal(scale=12).alias("amount_usd"),
     )
     key = ["provider", "invoice_id"]
-    _first_bad(
-        typed,
-        (pl.col("total").n_unique().over(key) > 1) | (pl.col("period").n_unique().over(key) > 1),
-        path,
-        "total",
-        "an invoice's rows disagree on its total or period",
+    for column, typed_column in (("total", "total_usd"), ("period", "period_date")):
+        differs = pl.col(typed_column) != pl.col(typed_column).first().over(key)
+        _first_bad(typed, differs, path, column, f"differs from the invoice's first row (one {column} per invoice)")
+    typed = typed.drop("period", "total", "amount").rename(
+        {"period_date": "period", "total_usd": "total", "amount_usd": "amount"}
     )
     sums = typed.filter(pl.col("kind").is_not_null()).group_by(key).agg(pl.col("amount").sum().alias("lines"))
     unbalanced = typed.join(sums, on=key).filter(pl.col("lines") != pl.col("total"))

@@ -45,6 +45,7 @@ class Section:
     name: str
     title: str
     sql: str
+    keys: tuple[str, ...] = ()  # what identifies a row, for the diff between snapshot versions
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def _summary_files(con: duckdb.DuckDBPyConnection, month: date, fmt: str, out: P
     return list(module.write_png(con, month, out))  # type: ignore[attr-defined]
 
 
-_INVOICES = Section("invoices", "Invoice tie-out", "invoices")
+_INVOICES = Section("invoices", "Invoice tie-out", "invoices", ("month", "provider"))
 REPORTS: dict[str, Report] = {
     report.name: report
     for report in (
@@ -94,19 +95,27 @@ REPORTS: dict[str, Report] = {
             "chargeback",
             "spend per cost centre, provider and model family",
             TABLE_FORMATS,
-            (Section("chargeback", "Chargeback", "chargeback"),),
+            (Section("chargeback", "Chargeback", "chargeback", ("month", "cost_centre", "provider", "model_family")),),
         ),
         Report(
             "engineers",
             "per-engineer spend, tokens by kind, band, share of base, fully loaded comp, compute share",
             TABLE_FORMATS,
-            (Section("engineers", "Engineers", "engineers"),),
+            (Section("engineers", "Engineers", "engineers", ("month", "engineer_id")),),
         ),
         Report(
             "reconciliation",
             "billed, list, allocated and unallocated per provider, scope and day (XLSX: and against the invoice)",
             TABLE_FORMATS,
-            (Section("reconciliation", "Reconciliation", "reconciliation"), _INVOICES),
+            (
+                Section(
+                    "reconciliation",
+                    "Reconciliation",
+                    "reconciliation",
+                    ("month", "provider", "scope_kind", "scope_id", "billing_date"),
+                ),
+                _INVOICES,
+            ),
         ),
         Report(
             "invoices",
@@ -118,7 +127,14 @@ REPORTS: dict[str, Report] = {
             "unattributed",
             "spend that reaches no engineer: unresolved principals by spend, and unallocated billed dollars",
             TABLE_FORMATS,
-            (Section("unattributed", "Unattributed", "unattributed"),),
+            (
+                Section(
+                    "unattributed",
+                    "Unattributed",
+                    "unattributed",
+                    ("month", "provider", "principal_kind", "principal_id", "scope_kind", "scope_id", "reason"),
+                ),
+            ),
         ),
         Report("focus", "the month's AI spend as a FOCUS 1.2 dataset", ("csv", "parquet"), frame=_focus_frame),
         Report("summary", "the visual report (png: --out names a folder)", ("html", "png"), write_files=_summary_files),
