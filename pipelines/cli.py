@@ -248,10 +248,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
     landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
     code = _run(settings, args, start, end, landed_at)
-    _print_summary(settings)
     from pipelines.export_command import demo_exports
 
-    demo_exports(settings, start, end)
+    exports = demo_exports(settings, start, end)  # the month-end files, named after the summary
+    _print_summary(settings)
+    for line in exports:
+        out.print(line, markup=False)
     return code
 
 

@@ -15,7 +15,7 @@ from pipelines.progress import ProgressDisplay
 from pipelines.services.export import ExportResult, export
 from pipelines.services.months import MonthError, parse_month
 from pipelines.services.warehouse import month_end
-from pipelines.summary import usd
+from pipelines.summary import shown_path, usd
 from pipelines.terminal import plain
 from transforms.money import install_money_macros
 from warehouse.exports import REPORTS, TABLE_FORMATS, ExportError, Section, section_frame
@@ -62,22 +62,24 @@ def last_complete_month(start: date, end: date) -> date | None:
     return month if month_end(month) >= start else None
 
 
-def demo_exports(settings: Settings, start: date, end: date) -> list[ExportResult]:
-    """Write the demo's last complete month in every table format of `DEMO_REPORTS` and name the files."""
+def demo_exports(settings: Settings, start: date, end: date) -> list[str]:
+    """Write the demo's last complete month in every table format of `DEMO_REPORTS`; return the lines that name
+    the files (printed after the summary, so all progress comes before it)."""
     month = last_complete_month(start, end)
     if month is None:
         err.print(f"no complete month in {start} … {end}: the demo writes no month-end exports")
         return []
     jobs = [(name, fmt) for name in DEMO_REPORTS for fmt in TABLE_FORMATS]
-    results = []
+    results: list[ExportResult] = []
     with ProgressDisplay(err) as display:
         for done, (name, fmt) in enumerate(jobs, start=1):
             results.append(export(settings, name, month, fmt, None))
             display.stage(f"export {month:%Y-%m}", done, len(jobs), "files")
-    folder = results[0].snapshot
-    out.print(f"Month-end exports of {month:%Y-%m} ({results[0].status}) in {folder}:", markup=False)
-    out.print("  " + ", ".join(p.name for r in results for p in r.files), markup=False)
-    return results
+    folder = shown_path(results[0].snapshot)
+    return [
+        f"Month-end exports of {month:%Y-%m} ({results[0].status}) in {folder}:",
+        "  " + ", ".join(p.name for r in results for p in r.files),
+    ]
 
 
 def invoice_status_lines(settings: Settings) -> list[str]:
@@ -100,4 +102,8 @@ def invoice_status_lines(settings: Settings) -> list[str]:
         f"{usd(settings.invoice_tolerance_usd)} ({r['cause']})"
         for r in gaps.iter_rows(named=True)
     ]
-    return [*lines, f"Invoice tie-out: {invoiced.height - gaps.height} of {invoiced.height} invoiced month(s) tie"]
+    return [
+        *lines,
+        f"Invoice tie-out: {invoiced.height - gaps.height} of {invoiced.height} invoice(s) per provider and month "
+        "tie out",
+    ]

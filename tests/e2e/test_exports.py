@@ -114,7 +114,7 @@ def _xlsx_rows(path: Path, sheet: str) -> tuple[list[str], list[list[Any]], list
 def test_demo_ends_by_writing_the_last_complete_month_and_naming_the_files(demo: tuple[Path, str]) -> None:
     root, printed = demo
     folder = root / "data" / "exports" / MONTH / "v1-provisional"
-    assert f"Month-end exports of {MONTH} (provisional) in {folder}:" in printed
+    assert f"Month-end exports of {MONTH} (provisional) in data/exports/{MONTH}/v1-provisional:" in printed
     names = [f"{r}.{fmt}" for r in REPORTS for fmt in ("csv", "xlsx", "parquet")]
     assert "  " + ", ".join(names) in printed
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -269,7 +269,7 @@ def test_an_invoice_that_differs_by_a_tax_line_is_reported_with_exactly_that_dif
     assert (rows["anthropic"]["tie_out"], rows["anthropic"]["cause"]) == ("explained", "tax 123.45")
     assert rows["openai"]["tie_out"] == "no_invoice"
     code, printed = _run(copy, "status")
-    assert code == 0 and "Invoice tie-out: 1 of 1 invoiced month(s) tie" in printed
+    assert code == 0 and "Invoice tie-out: 1 of 1 invoice(s) per provider and month tie out" in printed
 
     # a second invoice version with $5 nobody explains: a WARN above the $1.00 tolerance, and a new snapshot
     path.write_text(INVOICE_HEADER + f"anthropic,INV-1,{MONTH},USD,{billed + 5},,,\n")
