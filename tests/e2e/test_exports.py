@@ -268,6 +268,17 @@ def test_an_invoice_that_differs_by_a_tax_line_is_reported_with_exactly_that_dif
     assert rows["anthropic"]["unexplained_usd"] == "0.00"
     assert (rows["anthropic"]["tie_out"], rows["anthropic"]["cause"]) == ("explained", "tax 123.45")
     assert rows["openai"]["tie_out"] == "no_invoice"
+    # the same tie-out in Parquet and on the XLSX sheet, totals to the cent
+    for fmt in ("parquet", "xlsx"):
+        assert (
+            _run(copy, "export", "invoices", "--month", MONTH, "--format", fmt, "--out", str(copy / f"i.{fmt}"))[0] == 0
+        )
+    parquet = pl.read_parquet(copy / "i.parquet")
+    header, sheet_rows, _, totals = _xlsx_rows(copy / "i.xlsx", "invoices")
+    billed_total = _cents(billed + _billed(copy, "openai"))
+    assert parquet["billed_usd"].sum() == billed_total
+    assert _cents(Decimal(str(totals[header.index("billed_usd")]))) == billed_total
+    assert [r[header.index("difference_usd")] for r in sheet_rows] == [123.45, None]
     code, printed = _run(copy, "status")
     assert code == 0 and "Invoice tie-out: 1 of 1 invoice(s) per provider and month tie out" in printed
 

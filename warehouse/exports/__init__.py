@@ -84,6 +84,7 @@ def _summary_files(con: duckdb.DuckDBPyConnection, month: date, fmt: str, out: P
     if fmt == "html":
         module.write_html(con, month, out)  # type: ignore[attr-defined]
         return [out]
+    out.mkdir(parents=True, exist_ok=True)
     return list(module.write_png(con, month, out))  # type: ignore[attr-defined]
 
 
