@@ -76,9 +76,10 @@ def demo_exports(settings: Settings, start: date, end: date) -> list[str]:
             results.append(export(settings, name, month, fmt, None))
             display.stage(f"export {month:%Y-%m}", done, len(jobs), "files")
     folder = shown_path(results[0].snapshot)
+    names = {name: " ".join(p.name for r in results if r.report == name for p in r.files) for name in DEMO_REPORTS}
     return [
         f"Month-end exports of {month:%Y-%m} ({results[0].status}) in {folder}:",
-        "  " + ", ".join(p.name for r in results for p in r.files),
+        *(f"  {n}" for n in names.values()),
     ]
 
 

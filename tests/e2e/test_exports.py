@@ -116,7 +116,9 @@ def test_demo_ends_by_writing_the_last_complete_month_and_naming_the_files(demo:
     folder = root / "data" / "exports" / MONTH / "v1-provisional"
     assert f"Month-end exports of {MONTH} (provisional) in data/exports/{MONTH}/v1-provisional:" in printed
     names = [f"{r}.{fmt}" for r in REPORTS for fmt in ("csv", "xlsx", "parquet")]
-    assert "  " + ", ".join(names) in printed
+    lines = printed.splitlines()
+    start = lines.index(f"Month-end exports of {MONTH} (provisional) in data/exports/{MONTH}/v1-provisional:")
+    assert lines[start + 1 : start + 5] == [f"  {r}.csv {r}.xlsx {r}.parquet" for r in REPORTS]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "provisional" and manifest["version"] == 1 and manifest["month"] == MONTH
     assert sorted(manifest["files"]) == sorted(names)
