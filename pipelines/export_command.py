@@ -33,6 +33,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             result = export(settings, args.report, month, args.format, Path(args.out), progress=display.stage)
     except (MonthError, ExportError) as exc:
         raise CliError(str(exc)) from exc
+    except duckdb.CatalogException as exc:
+        first = str(exc).splitlines()[0]
+        raise CliError(
+            f"the warehouse lacks a table this export reads ({first}); run `tokencomp run` to rebuild it"
+        ) from None
     out.print(plain(result.line()), markup=False)
     return 0
 

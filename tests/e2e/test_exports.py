@@ -301,6 +301,24 @@ def test_an_invoice_that_differs_by_a_tax_line_is_reported_with_exactly_that_dif
     assert changed.rows() == [("changed", "anthropic", "123.45", "5.00", "-118.450000")]
 
 
+def test_an_invoice_for_a_month_the_data_does_not_cover_yet_names_the_missing_days(copy: Path) -> None:
+    # the demo's data ends on 2026-03-05: March has 5 billed days, 26 without billed data
+    march = _q(
+        copy,
+        "select sum(billed_usd) from core.fct_billed_daily where billing_date >= date '2026-03-01' "
+        "and provider = 'openai'",
+    )[0][0]
+    path = copy / "march.csv"
+    path.write_text(INVOICE_HEADER + f"openai,OA-3,2026-03,USD,{march + 1000},,,\n")
+    assert _run(copy, "reference", "load", "invoices", str(path))[0] == 0
+    build_and_publish(load_settings(data_dir=copy / "data"))
+    out = copy / "march-inv.csv"
+    assert _run(copy, "export", "invoices", "--month", "2026-03", "--format", "csv", "--out", str(out))[0] == 0
+    row = next(r for r in csv.DictReader(out.open(newline="")) if r["provider"] == "openai")
+    assert (row["billed_days"], row["missing_days"], row["difference_usd"]) == ("5", "26", "1000.00")
+    assert (row["tie_out"], row["cause"]) == ("gap", "26 day(s) without billed data; unexplained 1000.00")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
