@@ -34,7 +34,7 @@ EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 # Commands that write the data dir hold its lock (pipelines.locks): a second one waits, saying for whom.
-WRITERS = ("demo", "ingest", "pull", "run", "reference", "close", "reprice")
+WRITERS = ("demo", "ingest", "pull", "run", "reference", "close", "reprice", "export")
 
 
 class CliError(Exception):
@@ -270,7 +270,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
     landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
     code = _run(settings, args, start, end, landed_at)
+    from pipelines.export_command import demo_exports
+
+    exports = demo_exports(settings, start, end)  # the month-end files, named after the summary
     _print_summary(settings)
+    for line in exports:
+        out.print(line, markup=False)
     return code
 
 
@@ -284,7 +289,7 @@ def _reset_demo_data(settings: Settings) -> None:
     used = [p for p in ("landing", "raw", "lake", "reference", "quarantine") if (data / p).exists()]
     if used and not marker.exists():
         raise CliError(f"{data} already holds non-demo data ({', '.join(used)}); run the demo with --data-dir DIR")
-    for part in ("landing", "raw", "lake", "reference", "quarantine", "demo", "_build"):
+    for part in ("landing", "raw", "lake", "reference", "quarantine", "demo", "_build", "exports"):
         shutil.rmtree(data / part, ignore_errors=True)
     settings.warehouse_path.unlink(missing_ok=True)
 
@@ -381,6 +386,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     _print_runs()
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
+        from pipelines.export_command import invoice_status_lines
+
+        for line in invoice_status_lines(settings):
+            out.print(plain(line), markup=False)
     else:
         out.print("Warehouse: not built yet (run `tokencomp run` or `tokencomp demo`)")
     return EXIT_OK
@@ -561,6 +570,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="the closed month to recompute")
     p.set_defaults(func=cmd_reprice)
 
+    from pipelines.export_command import add_export_parser
+
+    add_export_parser(sub)
     p = sub.add_parser("status", help="freshness per source, last runs, unattributed share, unpriced models")
     p.set_defaults(func=cmd_status)
     return parser

@@ -10,6 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,7 @@ class Settings:
     max_inflation_ratio: int = 200
     clients: dict[str, ClientConfig] = field(default_factory=dict)
     bands: BandSettings = field(default_factory=BandSettings)
+    invoice_tolerance_usd: Decimal = Decimal("1.00")
 
     @property
     def landing(self) -> Path:
@@ -197,10 +199,22 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             max_inflation_ratio=_positive(raw["ingest"], "max_inflation_ratio", "times"),
             clients=_clients(raw.get("clients", {})),
             bands=_bands(raw["bands"]),
+            invoice_tolerance_usd=_tolerance(raw.get("invoices", {}).get("tolerance_usd", "1.00")),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
     return settings
+
+
+def _tolerance(value: object) -> Decimal:
+    """`invoices.tolerance_usd`: how far an invoice may be from billed spend before the tie-out warns."""
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        amount = Decimal(-1)
+    if isinstance(value, bool) or not amount.is_finite() or amount < 0:
+        raise ValueError(f"invoices.tolerance_usd must be an amount of USD >= 0, not {value!r}")
+    return amount
 
 
 def _roles(configured: dict[str, Any]) -> dict[str, dict[str, str]]:

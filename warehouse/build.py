@@ -33,6 +33,7 @@ MODELS: tuple[str, ...] = (
     "core/dim_model",
     "core/fct_usage_daily",
     "core/fct_billed_daily",
+    "core/fct_invoice",
     "core/spend_computed",
     "core/fct_spend",
     "core/engineer_band_monthly",

@@ -85,6 +85,19 @@ KINDS[ROSTER_SNAPSHOTS] = pl.Schema({**KINDS["roster"], "snapshot_date": pl.Date
 # derived from the pulled pages kept under reference/identity/, never loaded from a CSV.
 PULLED_IDENTITIES = "pulled_identities"
 KINDS[PULLED_IDENTITIES] = IDENTITIES_SCHEMA
+# Provider invoices, one row per line (pipelines/services/invoices.py validates and accumulates them).
+KINDS["invoices"] = pl.Schema(
+    {
+        "provider": pl.String,
+        "invoice_id": pl.String,
+        "period": pl.Date,
+        "currency": pl.String,
+        "total": pl.Decimal(38, 12),
+        "line_kind": pl.String,
+        "line_amount": pl.Decimal(38, 12),
+        "description": pl.String,
+    }
+)
 # The kinds a person names on `tokencomp reference load` (snapshots arrive as `roster`).
 USER_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k not in (ROSTER_SNAPSHOTS, PULLED_IDENTITIES, VENDOR_KIND))
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -95,7 +108,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "scopes": ("provider", "scope_kind", "scope_id"),
     "seat_prices": ("provider", "plan", "price_usd", "period"),
 }
-LATER_KINDS = ("invoices",)  # monthly invoice tie-out arrives with the finance-exports work
+LATER_KINDS: tuple[str, ...] = ()
 
 # Identity kinds an alias may have: each equals the `principal_kind` of the usage rows it resolves.
 ALIAS_KINDS: tuple[str, ...] = (
@@ -229,6 +242,10 @@ def load_reference(settings: Settings, kind: str, paths: list[Path]) -> int:
         return _load_roster(settings, files, snapshots_only=kind == ROSTER_SNAPSHOTS)
     if kind == FX_RATES:
         return _load_fx_rates(settings, files)
+    if kind == "invoices":
+        from pipelines.services.invoices import load_invoices
+
+        return load_invoices(settings, files)
     frame = pl.concat([read_reference_file(kind, f) for f in files]).unique(maintain_order=True)
     replace_parquet(frame, settings.reference / f"{kind}.parquet")
     return frame.height
