@@ -38,6 +38,7 @@ MODELS: tuple[str, ...] = (
     "mart/reconciliation",
     "mart/unattributed",
     "mart/unpriced_models",
+    "mart/focus",
 )
 SCHEMAS: tuple[str, ...] = ("core", "mart")
 STORAGE_VERSION = "v1.4.0"
