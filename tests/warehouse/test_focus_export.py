@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,19 +13,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.config import load_settings
-from pipelines.services.ingest import sweep_landing
-from pipelines.services.lake import build_window, lake_files
-from pipelines.services.warehouse import build_inputs
-from tests.conftest import land_sample
-from tests.warehouse.test_warehouse_build import ALIASES, AT, ROSTER, SALARIES, _write
-from transforms.schema import conform
-from warehouse.build import build
 from warehouse.exports.focus import focus_frame, write_focus
 
 COLUMNS = Path(__file__).parents[1] / "fixtures" / "focus" / "focus_columns.csv"
-MONTH = date(2026, 3, 1)
-DAY = date(2026, 3, 3)
 SPEC_TYPES = {
     "Decimal": pl.Decimal(38, 12),
     "String": pl.String,
@@ -40,84 +29,15 @@ def _spec() -> list[dict[str, str]]:
         return [row for row in csv.DictReader(f) if row["InSpec1_2"] == "yes"]
 
 
-def _extra_row(**values: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "billing_date": DAY,
-        "usage_date": DAY,
-        "period_start": datetime(2026, 3, 3, tzinfo=UTC),
-        "period_end": datetime(2026, 3, 4, tzinfo=UTC),
-        "source": "anthropic_usage",
-        "provider": "anthropic",
-        "spend_role": "metered",
-        "scope_kind": "workspace",
-        "scope_id": "wrkspc_seats",
-        "principal_kind": "email",
-        "principal_id": "alice@acme.example",
-        "charge_category": "usage",
-        "currency": "USD",
-        "cost_basis": "list",
-        "raw_sha256": "0" * 64,
-        "ingested_at": datetime(2026, 3, 6, 6, tzinfo=UTC),
-    }
-    return {**base, **values}
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The sample exports of 2026-03-01..05 (as tests/warehouse/test_warehouse_build.py lands them), plus a lake
-    file of three non-token rows of Alice (E3, team data): 3 seats, 120 provider credits, a credit note of -$1.25.
-    Built once for the module."""
-    mp = pytest.MonkeyPatch()
-    tmp_path = tmp_path_factory.mktemp("focus")
-    mp.chdir(tmp_path)
-    mp.delenv("TOKENCOMP_CONFIG", raising=False)
-    world = load_settings(data_dir=tmp_path / "data")
-    land_sample(world, "anthropic_usage", "anthropic_usage_report_messages_grouped_page1.json")
-    land_sample(world, "anthropic_usage", "anthropic_usage_report_messages_grouped_page2.json")
-    land_sample(world, "anthropic_cost", "anthropic_cost_report_grouped_example.json")
-    land_sample(world, "openai_usage", "openai_usage_completions_grouped_example.json")
-    land_sample(world, "openai_costs", "openai_costs_grouped_example.json")
-    for source in ("anthropic_usage", "anthropic_cost", "openai_usage", "openai_costs"):
-        sweep_landing(world, source, landed_at=AT)
-    build_window(world, date(2026, 3, 1), date(2026, 3, 5))
-    for kind, text in (("roster", ROSTER), ("aliases", ALIASES), ("salaries", SALARIES)):
-        _write(world, kind, text)
-    rows = [
-        _extra_row(
-            record_id="seat-1",
-            billing_model="seat",
-            quantity=Decimal(3),
-            unit="seat",
-            line_item="team",
-            list_cost_usd=Decimal("2.5"),
-        ),
-        _extra_row(
-            record_id="credits-1",
-            billing_model="credits",
-            quantity=Decimal(120),
-            unit="credits",
-            list_cost_usd=Decimal("4.8"),
-        ),
-        _extra_row(
-            record_id="credit-note-1", billing_model="other", charge_category="credit", list_cost_usd=Decimal("-1.25")
-        ),
-    ]
-    extra = tmp_path / "extra" / "billing_date=2026-03-03" / "part-0.parquet"
-    extra.parent.mkdir(parents=True)
-    conform(pl.DataFrame(rows, infer_schema_length=None)).drop("billing_date").collect().write_parquet(extra)
-    path = tmp_path / "warehouse.duckdb"
-    build(build_inputs(world, [*lake_files(world), extra]), path)
-    yield path
-    mp.undo()
-
-
 def _frame(path: Path) -> pl.DataFrame:
     with duckdb.connect(str(path), read_only=True) as con:
         return focus_frame(con, date(2026, 3, 17))
 
 
-def test_every_focus_1_2_column_present_is_typed_as_the_spec_says_and_mandatory_ones_all_there(warehouse: Path) -> None:
-    frame = _frame(warehouse)
+def test_every_focus_1_2_column_present_is_typed_as_the_spec_says_and_mandatory_ones_all_there(
+    focus_warehouse: Path,
+) -> None:
+    frame = _frame(focus_warehouse)
     spec = {row["ColumnId"]: row for row in _spec()}
     mandatory = [c for c, row in spec.items() if row["FeatureLevel"] == "Mandatory"]
     assert len(mandatory) == 21
@@ -132,9 +52,9 @@ def test_every_focus_1_2_column_present_is_typed_as_the_spec_says_and_mandatory_
     assert all(isinstance(json.loads(t), dict) for t in frame["Tags"])
 
 
-def test_billed_cost_ties_to_core_fct_spend_exactly_per_month_and_provider(warehouse: Path) -> None:
-    frame = _frame(warehouse)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def test_billed_cost_ties_to_core_fct_spend_exactly_per_month_and_provider(focus_warehouse: Path) -> None:
+    frame = _frame(focus_warehouse)
+    with duckdb.connect(str(focus_warehouse), read_only=True) as con:
         by_provider = dict(
             con.sql(
                 "select provider, sum(spend_usd) from core.fct_spend "
@@ -155,8 +75,8 @@ def test_billed_cost_ties_to_core_fct_spend_exactly_per_month_and_provider(wareh
     assert frame["BillingPeriodEnd"].unique().to_list() == [datetime(2026, 4, 1, tzinfo=UTC)]
 
 
-def test_tokens_are_consumed_quantity_and_seats_and_credits_keep_their_own_units(warehouse: Path) -> None:
-    frame = _frame(warehouse)
+def test_tokens_are_consumed_quantity_and_seats_and_credits_keep_their_own_units(focus_warehouse: Path) -> None:
+    frame = _frame(focus_warehouse)
     tokens = frame.filter(pl.col("x_UncachedInputTokens").is_not_null())
     kinds = [
         "x_UncachedInputTokens",
@@ -168,7 +88,7 @@ def test_tokens_are_consumed_quantity_and_seats_and_credits_keep_their_own_units
     assert tokens.height > 0
     assert tokens["ConsumedUnit"].unique().to_list() == ["Tokens"]
     assert tokens["ConsumedQuantity"].to_list() == [Decimal(sum(r)) for r in tokens.select(kinds).iter_rows()]
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(focus_warehouse), read_only=True) as con:
         total_tokens = con.sql(
             "select sum(uncached_input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens"
             " + output_tokens) from core.fct_spend where spend_usd is not null"
@@ -214,8 +134,8 @@ def test_tokens_are_consumed_quantity_and_seats_and_credits_keep_their_own_units
     assert alice["ChargeClass"].to_list() == [None] * 3
 
 
-def test_tags_carry_engineer_team_and_cost_centre_and_x_columns_name_engineer_and_model(warehouse: Path) -> None:
-    frame = _frame(warehouse)
+def test_tags_carry_engineer_team_and_cost_centre_and_x_columns_name_engineer_and_model(focus_warehouse: Path) -> None:
+    frame = _frame(focus_warehouse)
     alice = frame.filter(pl.col("SubAccountId") == "wrkspc_seats")
     assert [json.loads(t) for t in alice["Tags"]] == [{"engineer": "E3", "team": "data", "cost_centre": "CC-102"}] * 3
     assert alice["x_EngineerId"].unique().to_list() == ["E3"]
@@ -232,8 +152,8 @@ def test_tags_carry_engineer_team_and_cost_centre_and_x_columns_name_engineer_an
     assert sorted(frame["ServiceName"].unique()) == ["Claude API", "OpenAI API"]
 
 
-def test_csv_and_parquet_writers_keep_exact_money_and_utc_timestamps(warehouse: Path, tmp_path: Path) -> None:
-    frame = _frame(warehouse)
+def test_csv_and_parquet_writers_keep_exact_money_and_utc_timestamps(focus_warehouse: Path, tmp_path: Path) -> None:
+    frame = _frame(focus_warehouse)
     parquet = write_focus(frame, tmp_path / "out" / "focus.parquet", "parquet")
     assert pl.read_parquet(parquet).equals(frame)
     written = write_focus(frame, tmp_path / "out" / "focus.csv", "csv")

@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.image import imread
 
-from tests.warehouse.test_focus_export import warehouse  # noqa: F401  (the sample-exports warehouse)
 from warehouse.exports.summary import cents_largest_remainder, pseudonym, write_html, write_png
 
 MONTH = date(2026, 3, 1)
@@ -35,8 +34,8 @@ def _dollars(text: str) -> Decimal:
     return Decimal(text.replace("$", "").replace(",", ""))
 
 
-def test_png_writes_six_charts_each_a_real_picture(warehouse: Path, tmp_path: Path) -> None:  # noqa: F811
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def test_png_writes_six_charts_each_a_real_picture(focus_warehouse: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(focus_warehouse), read_only=True) as con:
         files = write_png(con, MONTH, tmp_path / "charts" / "2026-03", leaderboard="names")
     assert [f.name for f in files] == [f"{c}.png" for c in CHARTS]
     for f in files:
@@ -46,12 +45,12 @@ def test_png_writes_six_charts_each_a_real_picture(warehouse: Path, tmp_path: Pa
 
 
 def test_html_is_self_contained_and_its_charts_are_the_pngs(
-    warehouse: Path,  # noqa: F811
+    focus_warehouse: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TOKENCOMP_PSEUDONYM_KEY", "test-key")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(focus_warehouse), read_only=True) as con:
         out = write_html(con, MONTH, tmp_path / "deep" / "summary.html")
         pngs = write_png(con, MONTH, tmp_path / "png")
     page = out.read_text()
@@ -62,8 +61,8 @@ def test_html_is_self_contained_and_its_charts_are_the_pngs(
     assert re.findall(r'<section id="(\w+)">', page) == CHARTS
 
 
-def test_numbers_shown_equal_the_numbers_stored_rounded_once(warehouse: Path, tmp_path: Path) -> None:  # noqa: F811
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def test_numbers_shown_equal_the_numbers_stored_rounded_once(focus_warehouse: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(focus_warehouse), read_only=True) as con:
         page = write_html(con, MONTH, tmp_path / "summary.html", leaderboard="names").read_text()
         month_usd = con.sql(
             "select sum(spend_usd) from core.fct_spend where usage_date >= '2026-03-01' and usage_date < '2026-04-01'"
@@ -109,12 +108,12 @@ def test_numbers_shown_equal_the_numbers_stored_rounded_once(warehouse: Path, tm
 
 
 def test_leaderboard_shows_pseudonyms_or_nothing_under_the_privacy_setting(
-    warehouse: Path,  # noqa: F811
+    focus_warehouse: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("TOKENCOMP_PSEUDONYM_KEY", raising=False)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(focus_warehouse), read_only=True) as con:
         keyless = _DATA_URI.sub("", write_html(con, MONTH, tmp_path / "a.html").read_text())
         hidden = _DATA_URI.sub("", write_html(con, MONTH, tmp_path / "b.html", leaderboard="hidden").read_text())
         monkeypatch.setenv("TOKENCOMP_PSEUDONYM_KEY", "test-key")
