@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.focus_check import KNOWN_DEFECTS, NoPythonError, run_validator
 from warehouse.exports.focus import focus_frame, write_focus
 
 COLUMNS = Path(__file__).parents[1] / "fixtures" / "focus" / "focus_columns.csv"
@@ -164,3 +165,16 @@ def test_csv_and_parquet_writers_keep_exact_money_and_utc_timestamps(focus_wareh
     assert {r["BillingPeriodStart"] for r in rows} == {"2026-03-01T00:00:00Z"}
     with pytest.raises(ValueError, match="csv, parquet"):
         write_focus(frame, tmp_path / "x.xlsx", "xlsx")
+
+
+@pytest.mark.slow  # installs focus-validator into .venv-focus the first time
+def test_seats_credits_and_unallocated_bill_lines_pass_focus_validator_too(
+    focus_warehouse: Path, tmp_path: Path
+) -> None:
+    data_file = write_focus(_frame(focus_warehouse), tmp_path / "focus.parquet", "parquet")
+    try:
+        result = run_validator(data_file)
+    except NoPythonError as err:
+        pytest.fail(str(err))
+    assert result.unexplained == [], result.summary()
+    assert (result.total, result.passed, result.failures) == (578, 136, sorted(KNOWN_DEFECTS))
