@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from pipelines.focus_check import KNOWN_DEFECTS, NoPythonError, run_validator
+from tests.warehouse.test_spend_attribution import ANN_BO_CY, DAY, TOKENS, row, warehouse
 from warehouse.exports.focus import focus_frame, write_focus
 
 COLUMNS = Path(__file__).parents[1] / "fixtures" / "focus" / "focus_columns.csv"
@@ -178,3 +179,25 @@ def test_seats_credits_and_unallocated_bill_lines_pass_focus_validator_too(
         pytest.fail(str(err))
     assert result.unexplained == [], result.summary()
     assert (result.total, result.passed, result.failures) == (578, 136, sorted(KNOWN_DEFECTS))
+
+
+def test_a_shared_routes_seats_are_split_among_its_members_like_its_dollars(tmp_path: Path) -> None:
+    no_tokens = dict.fromkeys(TOKENS)
+    seats = {"billing_model": "seat", "quantity": Decimal(3), "unit": "seat", **no_tokens}
+    rows = [
+        row("openai_usage", "metered", ("api_key_id", "key_gateway"), "6.4", "8", **seats),
+        row("litellm_spend", "observational", ("email", "ann@x.example"), None, "3"),
+        row("litellm_spend", "observational", ("email", "bo@x.example"), None, "1"),
+    ]
+    members = [("key_gateway", "E1", None, None), ("key_gateway", "E2", None, None)]
+    path = warehouse(tmp_path, rows, ANN_BO_CY, members)
+    with duckdb.connect(str(path), read_only=True) as con:
+        frame = focus_frame(con, DAY)
+    got = frame.select("x_EngineerId", "BilledCost", "ConsumedQuantity", "ConsumedUnit", "ChargeFrequency").sort(
+        "x_EngineerId"
+    )
+    # the members' logs weigh 3 : 1, for the seats as for the $6.40
+    assert got.rows() == [
+        ("E1", Decimal("4.8"), Decimal("2.25"), "Seats", "Recurring"),
+        ("E2", Decimal("1.6"), Decimal("0.75"), "Seats", "Recurring"),
+    ]

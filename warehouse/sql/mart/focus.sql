@@ -81,16 +81,16 @@ described as (
 ),
 
 measured as (
-    -- what the row consumed: tokens where it has tokens, else its own quantity and unit
+    -- what the row consumed: its own quantity and unit where it has one (seats, requests, credits), else tokens
     select
         *,
         case
-            when total_tokens is not null then total_tokens::decimal(38, 12)
-            else quantity
+            when quantity is not null then quantity
+            else total_tokens::decimal(38, 12)
         end as consumed_quantity,
         case
-            when total_tokens is not null then 'Tokens'
             when quantity is not null then coalesce(focus_unit, unit)
+            when total_tokens is not null then 'Tokens'
         end as consumed_unit
     from described
 ),
