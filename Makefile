@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: demo test test-all lint dev check docs bench clean
+.PHONY: demo test test-all lint dev check docs bench clean focus-check
 
 $(STAMP): pyproject.toml
 	@set -e; \
@@ -54,3 +54,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .dagster data .pytest_cache .ruff_cache
+
+focus-check: $(STAMP)  ## the demo month's FOCUS export through focus-validator 2.2.1 (installs it into .venv-focus)
+	$(PY) -m pipelines.focus_check

@@ -42,6 +42,7 @@ MODELS: tuple[str, ...] = (
     "mart/reconciliation",
     "mart/unattributed",
     "mart/unpriced_models",
+    "mart/focus",
 )
 SCHEMAS: tuple[str, ...] = ("core", "mart")
 STORAGE_VERSION = "v1.4.0"

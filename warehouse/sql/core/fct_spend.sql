@@ -32,15 +32,16 @@ deltas as (
     -- what the lake says now about a closed month, minus its frozen rows, minus corrections already booked
     select
         provider, source, scope_kind, scope_id, scope_cost_centre, model, principal_kind, principal_id,
-        engineer_id, attribution, cost_basis, correction_of_month,
-        spend_usd, list_cost_usd, uncached_input_tokens, cache_read_tokens, cache_write_5m_tokens,
+        engineer_id, attribution, cost_basis, billing_model, charge_category, unit, correction_of_month,
+        quantity, spend_usd, list_cost_usd, uncached_input_tokens, cache_read_tokens, cache_write_5m_tokens,
         cache_write_1h_tokens, output_tokens, unpriced_records
     from recomputed_closed
     union all
     select
         provider, source, scope_kind, scope_id, scope_cost_centre, model, principal_kind, principal_id,
-        engineer_id, attribution, cost_basis, coalesce(correction_of_month, date_trunc('month', billing_date)::date),
-        -spend_usd, -list_cost_usd, -uncached_input_tokens, -cache_read_tokens, -cache_write_5m_tokens,
+        engineer_id, attribution, cost_basis, billing_model, charge_category, unit,
+        coalesce(correction_of_month, date_trunc('month', billing_date)::date),
+        -quantity, -spend_usd, -list_cost_usd, -uncached_input_tokens, -cache_read_tokens, -cache_write_5m_tokens,
         -cache_write_1h_tokens, -output_tokens, -unpriced_records
     from frozen
     where coalesce(correction_of_month, date_trunc('month', billing_date)::date) in (select month from closed_months)
@@ -51,7 +52,9 @@ corrections as (
         $open_month::date as billing_date,
         $open_month::date as usage_date,
         provider, source, scope_kind, scope_id, scope_cost_centre, model, principal_kind, principal_id,
-        engineer_id, attribution, engineer_id is null as unattributed, cost_basis,
+        engineer_id, attribution, engineer_id is null as unattributed, cost_basis, billing_model, charge_category,
+        sum(quantity)::decimal(38, 12) as quantity,
+        unit,
         sum(spend_usd)::decimal(38, 12) as spend_usd,
         sum(list_cost_usd)::decimal(38, 12) as list_cost_usd,
         sum(uncached_input_tokens)::bigint as uncached_input_tokens,
@@ -66,7 +69,7 @@ corrections as (
     group by all
     having sum(spend_usd) <> 0 or sum(list_cost_usd) <> 0 or sum(uncached_input_tokens) <> 0
         or sum(cache_read_tokens) <> 0 or sum(cache_write_5m_tokens) <> 0 or sum(cache_write_1h_tokens) <> 0
-        or sum(output_tokens) <> 0
+        or sum(output_tokens) <> 0 or sum(quantity) <> 0
 ),
 
 final as (
@@ -95,6 +98,10 @@ comment on column core.fct_spend.engineer_id is 'Engineer charged; null when una
 comment on column core.fct_spend.attribution is 'alias (the principal resolves to the engineer), shared_route (the engineer''s share of a declared shared route, in proportion to their observational list cost that provider, billing day and model) or unattributed (an unknown route, a shared route no member logged usage on that day and model, or unallocated billed dollars).';
 comment on column core.fct_spend.unattributed is 'True when no engineer could be named for the spend.';
 comment on column core.fct_spend.cost_basis is 'allocated (billed dollars allocated to metered tokens), list (list price: no bill for the provider or day) or billed (a bill line no usage carries).';
+comment on column core.fct_spend.billing_model is 'metered_tokens, seat, premium_request, credits or other, from the canonical record (null for a bill line no usage carries when the bill does not say).';
+comment on column core.fct_spend.charge_category is 'usage, credit, tax, refund or purchase, from the canonical record.';
+comment on column core.fct_spend.quantity is 'Quantity in unit for seats, requests and credits (tokens are in the token columns); null for billed remainders.';
+comment on column core.fct_spend.unit is 'Unit of quantity (seat, request, credits, ...); null for token rows.';
 comment on column core.fct_spend.spend_usd is 'Spend in USD, exact to 12 decimals; null where the model is unpriced and no bill covers it.';
 comment on column core.fct_spend.list_cost_usd is 'List price of the same tokens, for comparison with the bill.';
 comment on column core.fct_spend.uncached_input_tokens is 'Input tokens neither read from nor written to cache.';

@@ -70,6 +70,9 @@ final as (
         coalesce(engineer_id, resolved_engineer_id) as engineer_id,
         pricing_flag,
         cost_basis,
+        billing_model,
+        charge_category,
+        unit,
         count(*) as records,
         sum(uncached_input_tokens) as uncached_input_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
@@ -78,6 +81,7 @@ final as (
         sum(output_tokens) as output_tokens,
         sum(reasoning_tokens) as reasoning_tokens,
         sum(requests) as requests,
+        sum(quantity)::decimal(38, 12) as quantity,
         sum(list_cost_usd)::decimal(38, 12) as list_cost_usd,
         sum(billed_cost_usd)::decimal(38, 12) as billed_cost_usd,
         sum(allocated_cost_usd)::decimal(38, 12) as allocated_cost_usd
@@ -105,6 +109,9 @@ comment on column core.fct_usage_daily.scope_cost_centre is 'Cost centre of the 
 comment on column core.fct_usage_daily.engineer_id is 'Engineer the principal resolves to on that day; null when unattributed.';
 comment on column core.fct_usage_daily.pricing_flag is 'unpriced (no list price: never $0), base_tier_assumed (an aggregate whose context window does not settle the long-context tier, priced at base) or null when priced normally.';
 comment on column core.fct_usage_daily.cost_basis is 'billed (a provider bill line), allocated (metered tokens carrying billed dollars), list (metered tokens at list price: no billed source, or the day''s bill has not arrived) or null (observational).';
+comment on column core.fct_usage_daily.billing_model is 'metered_tokens, seat, premium_request, credits or other (the canonical record''s billing model).';
+comment on column core.fct_usage_daily.charge_category is 'usage, credit, tax, refund or purchase (the canonical record''s charge category).';
+comment on column core.fct_usage_daily.unit is 'Unit of quantity (seat, request, credits, the provider''s own unit); null for token rows.';
 comment on column core.fct_usage_daily.records is 'Number of lake records aggregated into the row.';
 comment on column core.fct_usage_daily.uncached_input_tokens is 'Input tokens neither read from nor written to cache.';
 comment on column core.fct_usage_daily.cache_read_tokens is 'Input tokens read from cache.';
@@ -113,6 +120,7 @@ comment on column core.fct_usage_daily.cache_write_1h_tokens is 'Input tokens wr
 comment on column core.fct_usage_daily.output_tokens is 'Output tokens, reasoning included.';
 comment on column core.fct_usage_daily.reasoning_tokens is 'Reasoning tokens, a breakdown of output_tokens (never added to a total).';
 comment on column core.fct_usage_daily.requests is 'Model requests, where the source reports them.';
+comment on column core.fct_usage_daily.quantity is 'Quantity in unit, for seats, requests and credits (tokens are in the token columns).';
 comment on column core.fct_usage_daily.list_cost_usd is 'List price of the tokens in USD at the prices in force on the day; null when unpriced.';
 comment on column core.fct_usage_daily.billed_cost_usd is 'Provider-billed USD (billed sources only).';
 comment on column core.fct_usage_daily.allocated_cost_usd is 'On metered rows: the billed dollars allocated to them. On billed rows: the part of the bill placed on metered rows (the rest is unallocated).';

@@ -24,7 +24,7 @@ metered as (
         *,
         row_number() over (
             order by billing_date, usage_date, source, provider, model, model_raw, principal_kind, principal_id,
-                scope_kind, scope_id, cost_basis, pricing_flag
+                scope_kind, scope_id, cost_basis, pricing_flag, billing_model, charge_category, unit
         ) as route_row,
         if(cost_basis = 'allocated', allocated_cost_usd, list_cost_usd) as spend_usd
     from usage
@@ -105,11 +105,12 @@ measures as (
             coalesce(cache_read_tokens, 0)::hugeint as cache_read,
             coalesce(cache_write_5m_tokens, 0)::hugeint as cache_write_5m,
             coalesce(cache_write_1h_tokens, 0)::hugeint as cache_write_1h,
-            coalesce(output_tokens, 0)::hugeint as output
+            coalesce(output_tokens, 0)::hugeint as output,
+            coalesce(money_units(quantity), 0) as quantity
         from unresolved
         semi join split_routes using (route_row)
     )
-    on spend, list, uncached_input, cache_read, cache_write_5m, cache_write_1h, output
+    on spend, list, uncached_input, cache_read, cache_write_5m, cache_write_1h, output, quantity
     into name measure value units
 ),
 
@@ -130,7 +131,7 @@ split as (
 
 split_rows as (
     pivot split on measure in ('spend', 'list', 'uncached_input', 'cache_read', 'cache_write_5m', 'cache_write_1h',
-        'output') using sum(units) group by route_row, engineer_id
+        'output', 'quantity') using sum(units) group by route_row, engineer_id
 ),
 
 shared_parts as (
@@ -148,6 +149,10 @@ shared_parts as (
         split_rows.engineer_id,
         'shared_route' as attribution,
         unresolved.cost_basis,
+        unresolved.billing_model,
+        unresolved.charge_category,
+        unresolved.unit,
+        if(unresolved.quantity is null, null, money_of_units(split_rows.quantity)) as quantity,
         if(unresolved.spend_usd is null, null,
             money_of_units(split_rows.spend)) as spend_usd,
         if(unresolved.list_cost_usd is null, null,
@@ -196,6 +201,8 @@ billed_remainder as (
         model,
         'unattributed' as attribution,
         'billed' as cost_basis,
+        billing_model,
+        charge_category,
         (billed_cost_usd - allocated_cost_usd)::decimal(38, 12) as spend_usd,
         0 as unpriced_records
     from usage
@@ -228,6 +235,10 @@ final as (
         attribution,
         engineer_id is null as unattributed,
         cost_basis,
+        billing_model,
+        charge_category,
+        quantity::decimal(38, 12) as quantity,
+        unit,
         spend_usd::decimal(38, 12) as spend_usd,
         list_cost_usd::decimal(38, 12) as list_cost_usd,
         uncached_input_tokens,
