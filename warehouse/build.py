@@ -28,6 +28,7 @@ MODELS: tuple[str, ...] = (
     "core/dim_route_member",
     "core/dim_scope",
     "core/dim_salary_band",
+    "core/engineer_band_monthly",
     "core/dim_model",
     "core/fct_usage_daily",
     "core/fct_billed_daily",
@@ -38,6 +39,11 @@ MODELS: tuple[str, ...] = (
     "mart/reconciliation",
     "mart/unattributed",
     "mart/unpriced_models",
+    "mart/team_monthly",
+    "mart/comp_mix",
+    "mart/chargeback",
+    "mart/leaderboard",
+    "mart/alerts",
 )
 SCHEMAS: tuple[str, ...] = ("core", "mart")
 STORAGE_VERSION = "v1.4.0"
@@ -138,6 +144,7 @@ def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], 
         _register_sources(con, inputs)
         register_model_families(con)
         install_money_macros(con)  # the lake's own money macros: one largest-remainder split for both
+        run_sql(con, sql_text("_quantile"), {})
         for done, model in enumerate(MODELS, start=1):
             run_sql(con, sql_text(model), inputs.params)
             if model == "core/spend_computed" and not inputs.closed_spend_files:

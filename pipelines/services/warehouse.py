@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.config import Settings
+from pipelines.config import DEFAULT_ALERT_RULES, AlertRule, Settings
 from pipelines.services.lake import lake_files
 from pipelines.services.reference import CASE_INSENSITIVE_KINDS, KINDS, reference_frame
 from transforms.schema import USAGE_SCHEMA
 from warehouse.build import BuildInputs, BuildReport, build, publish
 
 
-def warehouse_params(benchmark_company: str) -> dict[str, object]:
+def warehouse_params(
+    benchmark_company: str,
+    *,
+    short_window_days: int = 14,
+    alert_rules: Sequence[AlertRule] = DEFAULT_ALERT_RULES,
+) -> dict[str, object]:
     """The `$parameters` every warehouse SQL model may use (no month closed unless the caller says so)."""
     return {
         "benchmark_company": benchmark_company,
+        "short_window_days": short_window_days,
+        "alert_rules": [asdict(r) for r in alert_rules],
         "case_insensitive_kinds": list(CASE_INSENSITIVE_KINDS),
         "closed_months": [],
         "open_month": None,
@@ -66,7 +74,11 @@ def build_inputs(
         usage_schema=USAGE_SCHEMA,
         references={kind: reference_frame(settings, kind) for kind in KINDS},
         params={
-            **warehouse_params(settings.benchmark_company),
+            **warehouse_params(
+                settings.benchmark_company,
+                short_window_days=settings.short_window_days,
+                alert_rules=settings.alert_rules,
+            ),
             "closed_months": closed,
             "open_month": open_month(settings, closed),
         },
