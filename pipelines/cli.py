@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -247,9 +249,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     err.print(f"demo company written to {shown(settings.landing)} (ground truth: {shown(truth.path)})")
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
     landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
-    code = _run(settings, args, start, end, landed_at)
+    with _demo_pseudonym_key(settings):
+        code = _run(settings, args, start, end, landed_at)
     _print_summary(settings)
     return code
+
+
+@contextmanager
+def _demo_pseudonym_key(settings: Settings) -> Iterator[None]:
+    """The demo's analyst file: a throwaway pseudonym key of its own, unless the environment has one."""
+    env = settings.pseudonym_key_env
+    if os.environ.get(env):
+        yield
+        return
+    err.print(f"analyst file: pseudonyms under a throwaway key made for this demo ({env} is not set)")
+    os.environ[env] = secrets.token_hex(32)
+    try:
+        yield
+    finally:
+        del os.environ[env]
 
 
 # What the demo generator's progress stages count.
@@ -265,6 +283,7 @@ def _reset_demo_data(settings: Settings) -> None:
     for part in ("landing", "raw", "lake", "reference", "quarantine", "demo", "_build"):
         shutil.rmtree(data / part, ignore_errors=True)
     settings.warehouse_path.unlink(missing_ok=True)
+    settings.analyst_path.unlink(missing_ok=True)
 
 
 def _print_summary(settings: Settings) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -10,7 +12,9 @@ from pathlib import Path
 from pipelines.config import DEFAULT_ALERT_RULES, AlertRule, Settings
 from pipelines.services.lake import lake_files
 from pipelines.services.reference import CASE_INSENSITIVE_KINDS, KINDS, reference_frame
+from pipelines.summary import shown_path
 from transforms.schema import USAGE_SCHEMA
+from warehouse.analyst import build_analyst, publish_analyst
 from warehouse.build import BuildInputs, BuildReport, build, publish
 
 
@@ -87,11 +91,26 @@ def build_inputs(
 
 
 def build_and_publish(settings: Settings, progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace.
+    """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace; and
+    the pseudonymous data/analyst.duckdb beside it when the pseudonym key is in the environment (else one line
+    says it was not built).
 
     `progress(models_done, models_total)` is called after each model is built.
     """
     build_path = settings.build_dir / settings.warehouse_path.name
     report = build(build_inputs(settings), build_path, progress)
+    key = os.environ.get(settings.pseudonym_key_env, "")
+    analyst_build = settings.build_dir / settings.analyst_path.name
+    if key:
+        build_analyst(build_path, analyst_build, key.encode(), settings.privacy_k)
     publish(build_path, settings.warehouse_path)
+    if key:
+        publish_analyst(analyst_build, settings.analyst_path)
+    else:
+        print(
+            f"analyst file not built: set {settings.pseudonym_key_env} to a secret key for its pseudonyms "
+            f"({shown_path(settings.analyst_path)} is left as it was)",
+            file=sys.stderr,
+            flush=True,
+        )
     return report

@@ -23,9 +23,9 @@ run_rate as (
         monthly.spend_share_of_base as value,
         rules.threshold,
         monthly.short_window,
-        'annualized run rate $' || format('{:,}', round(monthly.annualized_run_rate_usd, 0))
+        'annualized run rate $' || format('{:,}', round(monthly.annualized_run_rate_usd)::hugeint)
         || ' a year is ' || round(monthly.spend_share_of_base * 100, 1)::varchar
-        || '% of base $' || format('{:,}', round(monthly.band_base_p50, 0))
+        || '% of base $' || format('{:,}', round(monthly.band_base_p50)::hugeint)
         || ' (' || monthly.run_rate_days || ' roster days of the trailing 90'
         || if(monthly.short_window, '; short window: few days behind the rate', '') || ')' as detail
     from monthly
