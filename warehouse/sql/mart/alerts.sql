@@ -79,9 +79,9 @@ month_over_month_fired as (
         value,
         threshold,
         short_window,
-        'spend $' || format('{:,}', round(spend_usd, 2)) || ' over ' || days_active || ' days is '
+        'spend $' || format('{:,.2f}', round(spend_usd, 2)::double) || ' over ' || days_active || ' days is '
         || round(value, 1)::varchar || 'x the daily rate of ' || strftime(previous_month, '%Y-%m')
-        || ' ($' || format('{:,}', round(previous_spend_usd, 2)) || ' over ' || previous_days_active || ' days)'
+        || ' ($' || format('{:,.2f}', round(previous_spend_usd, 2)::double) || ' over ' || previous_days_active || ' days)'
         || if(short_window, '; short window: few days behind the rate', '') as detail
     from month_over_month
     where value >= threshold

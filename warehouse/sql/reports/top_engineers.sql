@@ -28,7 +28,7 @@ annualized as (
 -- full precision (12 decimals, exact decimal division): the CLI rounds once, at display
 final as (
     select
-        *,
+        * replace (round(band_base_p50)::bigint as band_base_p50),
         money_div_down(annualized_usd, band_base_p50) as share_of_base
     from annualized
 )
