@@ -29,7 +29,7 @@ annualized as (
 final as (
     select
         * replace (round(band_base_p50)::bigint as band_base_p50),
-        money_div_down(annualized_usd, band_base_p50) as share_of_base
+        share_div(annualized_usd, band_base_p50) as share_of_base
     from annualized
 )
 
