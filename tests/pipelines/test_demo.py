@@ -167,18 +167,20 @@ def _aggregate(root: Path, skip: Callable[[str], bool] = lambda rel: False) -> t
 # adds only its own files (10 report pages) and their counts in truth.json. Every other file is pinned
 # apart, by the digest over all files but the new source's and truth.json, which main (before the new
 # source) gives too: the other sources' files did not move a byte.
+# Re-pinned again for the alert roles (issue 11): heavy users and surgers join the random stream, tokenmaxxers
+# spend with less noise and everyone else is capped at 40% of base a day, so every file moves on purpose.
 PRE_SPLIT_DIGESTS = [
-    (SMALL, 88, "b623850b69ffdf7a1b8b8d818915ebd1909a5c06e3ec9f0d8bf1e1b1de08f1b5"),
+    (SMALL, 92, "ce5373ce024ab6a65a703a2b519920b1b89439f4dced63855da57d56b7015e68"),
     (
         {"engineers": 30, "days": 10, "end": date(2025, 3, 10), "seed": 42},
-        94,
-        "e48abfc5f2faad2d24ebf87981a3ac3643242ce57987ac2dc5ccb3f6c4da6ee7",
+        70,
+        "aaefae8eba78dcafec4d90227d9126ce5bac9169d20a6cb41c69d5f68abd6915",
     ),
 ]
-# (files, digest) of every file but landing/anthropic_claude_code/ and demo/truth.json, equal on main at cda4d5d
+# (files, digest) of every file but landing/anthropic_claude_code/ and demo/truth.json
 OTHER_FILES_DIGESTS = [
-    (77, "d0cf50423812ff97fb39e5ed923d090f2743feab0c58d220edc2a6429f604230"),
-    (83, "f3ac0548933a5d626a2216b6846dd6b73b65e5e5d1ac989bbca6aea22cfb96e2"),
+    (81, "0397fae1c0136dba183bfb884f05c46570cbd976b35007c01a78a4ab8d9001ff"),
+    (59, "a050bec545088b613e9bf928c54f6b795de4e0066dd0b1e2ccac35df627358c9"),
 ]
 
 
