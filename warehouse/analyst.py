@@ -69,15 +69,17 @@ def build_analyst(warehouse_file: Path, build_path: Path, key: bytes, k: int) ->
         con.execute("copy from database wh to an (schema)")  # empty tables, with their comments
         con.execute("drop schema an.core cascade")
         con.execute("create schema stage.mart")
-        tables = [t for (t,) in con.execute(_MART_TABLES).fetchall()]
-        for table in tables:
-            con.execute(
-                f"create table stage.mart.{_q(table)} as select {_select_list(con, table)} from wh.mart.{_q(table)}"
-            )
+        columns: dict[str, list[tuple[str, bool]]] = {}
+        for table, column, is_text in con.sql(sql_text("analyst/mart_columns")).fetchall():
+            columns.setdefault(table, []).append((column, is_text))
+        tables = list(columns)
+        for table, cols in columns.items():
+            select = ", ".join(f"pseudonym({_q(c)}) as {_q(c)}" if text else _q(c) for c, text in cols)
+            con.execute(f"create table stage.mart.{_q(table)} as select {select} from wh.mart.{_q(table)}")
         before = _row_count(con, tables)
         run_sql(con, sql_text("analyst/suppress"), {"k": k})
         suppressed = before - _row_count(con, tables)
-        _check_no_leaks(con, tables)
+        _check_no_leaks(con, columns)
         counts: dict[str, int] = {}
         for table in tables:
             con.execute(f"insert into an.mart.{_q(table)} by name select * from stage.mart.{_q(table)}")
@@ -96,32 +98,19 @@ def publish_analyst(build_path: Path, target: Path) -> None:
     os.replace(build_path, target)
 
 
-_MART_TABLES = "select table_name from duckdb_tables() where database_name = 'wh' and schema_name = 'mart' order by 1"
-_TEXT_COLUMNS = (
-    "select column_name, data_type = 'VARCHAR' from duckdb_columns() "
-    "where database_name = 'wh' and schema_name = 'mart' and table_name = ? order by column_index"
-)
-
-
 def _q(identifier: str) -> str:
     """A catalog identifier, quoted for SQL."""
     return '"' + identifier.replace('"', '""') + '"'
-
-
-def _select_list(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Every column of a mart table, text columns through `pseudonym`."""
-    columns = con.execute(_TEXT_COLUMNS, [table]).fetchall()
-    return ", ".join(f"pseudonym({_q(c)}) as {_q(c)}" if text else _q(c) for c, text in columns)
 
 
 def _row_count(con: duckdb.DuckDBPyConnection, tables: list[str]) -> int:
     return sum(int(con.execute(f"select count(*) from stage.mart.{_q(t)}").fetchone()[0]) for t in tables)  # type: ignore[index]
 
 
-def _check_no_leaks(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+def _check_no_leaks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[tuple[str, bool]]]) -> None:
     """Refuse to publish when any text cell of the staged marts still holds an engineer id, a name or an email."""
-    for table in tables:
-        for column, text in con.execute(_TEXT_COLUMNS, [table]).fetchall():
+    for table, cols in columns.items():
+        for column, text in cols:
             if not text:
                 continue
             con.execute(

@@ -4,6 +4,9 @@ and chargeback rows and every alert rule, each figure recomputed here in plain P
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import shutil
 from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from pipelines.services.reference import KINDS
 from pipelines.services.warehouse import warehouse_params
 from transforms.schema import USAGE_SCHEMA, conform
+from warehouse.analyst import AnalystLeakError, build_analyst
 from warehouse.build import BuildInputs, build
 
 JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
@@ -211,7 +215,8 @@ def test_comp_mix_gives_components_at_p50_and_p90_of_engineers_and_a_sentence(ma
     n90 = round(1 / company["compute_share_p90"])
     assert (company["one_dollar_in_p50"], company["one_dollar_in_p90"]) == (n50, n90) == (3, 2)
     assert company["sentence"] == (
-        f"one dollar in {n50} of fully loaded pay goes to compute at the median engineer; one in {n90} at the 90th percentile"
+        f"one dollar in {n50} of fully loaded pay goes to compute at the median engineer; "
+        f"one in {n90} at the 90th percentile"
     )
     assert got[("level", "L9")]["sentence"] == "no engineer with a band"
     team_b = got[("team", "B")]  # E3 (no spend) and E4 (no band)
@@ -280,3 +285,50 @@ def test_each_alert_rule_fires_exactly_where_its_threshold_is_met(marts: Path) -
         "annualized run rate $104,286 a year is 104.3% of base $100,000 "
         "(7 roster days of the trailing 90; short window: few days behind the rate)"
     )
+
+
+def _hmac(kind: str, value: str) -> str:
+    prefix = {"engineer": "eng_", "name": "person_", "email": "email_"}[kind]
+    return prefix + hmac.new(b"k3y", f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(("k", "teams"), [(2, ["A", "B"]), (3, [])])
+def test_analyst_copy_has_keyed_pseudonyms_and_drops_groups_below_k(
+    marts: Path, tmp_path: Path, k: int, teams: list[str]
+) -> None:
+    path = tmp_path / "analyst.duckdb"
+    report = build_analyst(marts, path, b"k3y", k)
+    got = rows(path, f"select engineer_id, name, email, team from mart.engineer_monthly where month = '{MAR}'")
+    assert got == [
+        {
+            "engineer_id": _hmac("engineer", e),
+            "name": _hmac("name", n),
+            "email": _hmac("email", f"{e.lower()}@acme.example"),
+            "team": t,
+        }
+        for e, n, t, *_ in ROSTER
+    ]
+    assert rows(path, "select distinct engineer_id from mart.alerts order by 1") == sorted(
+        [{"engineer_id": _hmac("engineer", "E1")}, {"engineer_id": _hmac("engineer", "E2")}],
+        key=lambda r: r["engineer_id"],
+    )
+    # every team and level has 1 or 2 engineers: k = 2 keeps the pairs, k = 3 leaves only the company row
+    assert [
+        r["team"] for r in rows(path, f"select team from mart.team_monthly where month = '{MAR}' order by 1")
+    ] == teams
+    mix = rows(path, f"select grouping, group_name from mart.comp_mix where month = '{MAR}' order by all")
+    assert mix == [{"grouping": "company", "group_name": "all engineers"}] + [
+        {"grouping": g, "group_name": n} for g, n in [("level", "L4"), ("team", "A"), ("team", "B")] if k <= 2
+    ]
+    assert report.pseudonymized == 12  # 4 ids, 4 names, 4 emails
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert {s for (s,) in con.sql("select distinct schema_name from duckdb_tables()").fetchall()} == {"mart"}
+
+
+def test_analyst_copy_refuses_a_cell_that_still_names_someone(marts: Path, tmp_path: Path) -> None:
+    leaky = tmp_path / "w.duckdb"
+    shutil.copy(marts, leaky)
+    with duckdb.connect(str(leaky)) as con:
+        con.execute("create table mart.notes as select 'ask Bo Chen about it' as note")
+    with pytest.raises(AnalystLeakError, match=r"mart\.notes\.note still names a person in 1 cell"):
+        build_analyst(leaky, tmp_path / "analyst.duckdb", b"k3y", 5)
