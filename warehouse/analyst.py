@@ -92,9 +92,9 @@ def build_analyst(warehouse_file: Path, build_path: Path, key: bytes, k: int) ->
 
 
 def publish_analyst(build_path: Path, target: Path) -> None:
-    """Atomically replace the published analyst file with the fresh build."""
+    """Atomically replace the published analyst file with the fresh build. Its permissions are the process's
+    (the CLI makes data owner-only): sharing it with analysts is the deployment's choice."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(build_path, 0o644)
     os.replace(build_path, target)
 
 

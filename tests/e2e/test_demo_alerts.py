@@ -153,9 +153,12 @@ def test_the_demo_makes_a_throwaway_key_when_there_is_none(
     settings, _ = quarter
     monkeypatch.delenv("TOKENCOMP_PSEUDONYM_KEY", raising=False)
     printed = io.StringIO()
-    monkeypatch.setattr(cli.err, "file", printed)
-    with cli._demo_pseudonym_key(settings):
-        inside = os.environ["TOKENCOMP_PSEUDONYM_KEY"]
+    cli.err.file = printed
+    try:
+        with cli._demo_pseudonym_key(settings):
+            inside = os.environ["TOKENCOMP_PSEUDONYM_KEY"]
+    finally:
+        cli.err.file = None  # type: ignore[assignment]  # back to following sys.stderr
     assert len(inside) == 64 and "TOKENCOMP_PSEUDONYM_KEY" not in os.environ
     assert printed.getvalue() == (
         "analyst file: pseudonyms under a throwaway key made for this demo (TOKENCOMP_PSEUDONYM_KEY is not set)\n"
