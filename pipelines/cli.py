@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -249,25 +247,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     err.print(f"demo company written to {shown(settings.landing)} (ground truth: {shown(truth.path)})")
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
     landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
-    with _demo_pseudonym_key(settings):
+    from pipelines.services.warehouse import throwaway_pseudonym_key
+
+    with throwaway_pseudonym_key(settings, err.print):
         code = _run(settings, args, start, end, landed_at)
     _print_summary(settings)
     return code
-
-
-@contextmanager
-def _demo_pseudonym_key(settings: Settings) -> Iterator[None]:
-    """The demo's analyst file: a throwaway pseudonym key of its own, unless the environment has one."""
-    env = settings.pseudonym_key_env
-    if os.environ.get(env):
-        yield
-        return
-    err.print(f"analyst file: pseudonyms under a throwaway key made for this demo ({env} is not set)")
-    os.environ[env] = secrets.token_hex(32)
-    try:
-        yield
-    finally:
-        del os.environ[env]
 
 
 # What the demo generator's progress stages count.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -114,3 +116,19 @@ def build_and_publish(settings: Settings, progress: Callable[[int, int], None] |
             flush=True,
         )
     return report
+
+
+@contextmanager
+def throwaway_pseudonym_key(settings: Settings, say: Callable[[str], None]) -> Iterator[None]:
+    """For the demo's analyst file: a throwaway pseudonym key of its own while the block runs (and `say` so),
+    unless the environment already has one."""
+    env = settings.pseudonym_key_env
+    if os.environ.get(env):
+        yield
+        return
+    say(f"analyst file: pseudonyms under a throwaway key made for this demo ({env} is not set)")
+    os.environ[env] = secrets.token_hex(32)
+    try:
+        yield
+    finally:
+        del os.environ[env]

@@ -16,7 +16,7 @@ import pytest
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import DEFAULT_ALERT_RULES, Settings, load_settings
-from pipelines.services.warehouse import build_and_publish
+from pipelines.services.warehouse import build_and_publish, throwaway_pseudonym_key
 from tests.conftest import duckdb_cli
 from warehouse.analyst import pseudonym
 
@@ -152,14 +152,10 @@ def test_the_demo_makes_a_throwaway_key_when_there_is_none(
 ) -> None:
     settings, _ = quarter
     monkeypatch.delenv("TOKENCOMP_PSEUDONYM_KEY", raising=False)
-    printed = io.StringIO()
-    cli.err.file = printed
-    try:
-        with cli._demo_pseudonym_key(settings):
-            inside = os.environ["TOKENCOMP_PSEUDONYM_KEY"]
-    finally:
-        cli.err.file = None  # type: ignore[assignment]  # back to following sys.stderr
+    said: list[str] = []
+    with throwaway_pseudonym_key(settings, said.append):
+        inside = os.environ["TOKENCOMP_PSEUDONYM_KEY"]
     assert len(inside) == 64 and "TOKENCOMP_PSEUDONYM_KEY" not in os.environ
-    assert printed.getvalue() == (
-        "analyst file: pseudonyms under a throwaway key made for this demo (TOKENCOMP_PSEUDONYM_KEY is not set)\n"
-    )
+    assert said == [
+        "analyst file: pseudonyms under a throwaway key made for this demo (TOKENCOMP_PSEUDONYM_KEY is not set)"
+    ]
