@@ -1,8 +1,10 @@
 """The organisation: who works where, at what level, who joins, leaves or is promoted, and how each one spends.
 
 `build_company` draws, in this order, the people, their pay bands, their roles (tokenmaxxers, promotions,
-joiners, leavers, non-spenders, Claude Code users, shared keys, unknown keys) and each one's spending
-profile. The order is part of the output: every draw comes from the one random stream.
+joiners, leavers, non-spenders, heavy users, surgers, Claude Code users, shared keys, unknown keys) and each
+one's spending profile. The order is part of the output: every draw comes from the one random stream.
+Tokenmaxxers, heavy users and surgers are there for the alerts (`alerts.py`): each is sized far from the
+threshold of the rule it must raise, and everyone else stays under 40% of base.
 """
 
 from __future__ import annotations
