@@ -216,7 +216,9 @@ def _alert_rules(given: list[dict[str, Any]]) -> tuple[AlertRule, ...]:
             rule=str(entry["rule"]),
             kind=str(entry["kind"]),
             threshold=_decimal_text(str(entry["rule"]), "threshold", entry["threshold"]),
-            min_previous_usd=_decimal_text(str(entry["rule"]), "min_previous_usd", entry.get("min_previous_usd", "0")),
+            min_previous_usd=_decimal_text(str(entry["rule"]), "min_previous_usd", entry["min_previous_usd"])
+            if "min_previous_usd" in entry
+            else None,
         )
         if rule.kind not in ALERT_KINDS:
             raise ValueError(

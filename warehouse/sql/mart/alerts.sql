@@ -68,7 +68,7 @@ month_over_month as (
         month_pairs.previous_days_active
     from month_pairs
     inner join rules on rules.kind = 'month_over_month'
-    where month_pairs.previous_spend_usd >= rules.min_previous_usd
+    where month_pairs.previous_spend_usd >= coalesce(rules.min_previous_usd, 0)
 ),
 
 month_over_month_fired as (
