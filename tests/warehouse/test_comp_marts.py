@@ -234,13 +234,13 @@ def test_team_monthly_and_chargeback(marts: Path) -> None:
     charged = rows(marts, "select month, cost_centre, provider, model_family, spend_usd, attributed_usd, "
                           "unattributed_usd, engineers from mart.chargeback order by all")  # fmt: skip
     assert [tuple(r.values()) for r in charged] == [
+        (JAN, "(unassigned)", "openai", "gpt-5", Decimal(1), Decimal(0), Decimal(1), 0),
         (JAN, "CC-1", "openai", "gpt-5", Decimal(10000), Decimal(10000), Decimal(0), 1),
-        (JAN, "unassigned", "openai", "gpt-5", Decimal(1), Decimal(0), Decimal(1), 0),
         (FEB, "CC-1", "openai", "gpt-5", Decimal(10000), Decimal(10000), Decimal(0), 1),
         (FEB, "CC-2", "openai", "gpt-5", Decimal(40), Decimal(40), Decimal(0), 1),
+        (MAR, "(unassigned)", "openai", "gpt-5", Decimal(1), Decimal(0), Decimal(1), 0),
         (MAR, "CC-1", "openai", "gpt-5", Decimal(42000), Decimal(42000), Decimal(0), 2),
         (MAR, "CC-2", "openai", "gpt-5", Decimal(400), Decimal(400), Decimal(0), 1),
-        (MAR, "unassigned", "openai", "gpt-5", Decimal(1), Decimal(0), Decimal(1), 0),
     ]
     # every dollar of the books is charged somewhere
     assert sum(r["spend_usd"] for r in charged) == sum(Decimal(s[2]) for s in SPEND)

@@ -2,7 +2,7 @@ create table mart.chargeback as
 
 -- Month-end chargeback: every dollar of core.fct_spend charged to a cost centre. Spend of a named engineer
 -- goes to the engineer's cost centre on the day of use; spend no engineer carries goes to its scope's cost
--- centre (config `scopes`), else to 'unassigned'. Per provider and month the rows sum to core.fct_spend.
+-- centre (config `scopes`), else to '(unassigned)'. Per provider and month the rows sum to core.fct_spend.
 with spend as (
     select * from core.fct_spend
 ),
@@ -19,9 +19,9 @@ families as (
 charged as (
     select
         date_trunc('month', spend.usage_date)::date as month,
-        coalesce(engineers.cost_centre, spend.scope_cost_centre, 'unassigned') as cost_centre,
+        coalesce(engineers.cost_centre, spend.scope_cost_centre, '(unassigned)') as cost_centre,
         spend.provider,
-        coalesce(families.model_family, 'no model') as model_family,
+        coalesce(families.model_family, 'other') as model_family,
         spend.engineer_id,
         spend.spend_usd,
         spend.list_cost_usd
@@ -51,11 +51,11 @@ final as (
 select * from final
 order by month, cost_centre, provider, model_family;
 
-comment on table mart.chargeback is 'Month-end chargeback: spend per cost centre, provider, model family and month. Named engineers'' spend goes to their cost centre on the day of use, the rest to its scope''s cost centre (or unassigned); the rows sum to core.fct_spend per provider and month.';
+comment on table mart.chargeback is 'Month-end chargeback: spend per cost centre, provider, model family and month. Named engineers'' spend goes to their cost centre on the day of use, the rest to its scope''s cost centre (or (unassigned)); the rows sum to core.fct_spend per provider and month.';
 comment on column mart.chargeback.month is 'First day of the month (reporting time zone).';
-comment on column mart.chargeback.cost_centre is 'Cost centre charged: the engineer''s, else the scope''s, else unassigned.';
+comment on column mart.chargeback.cost_centre is 'Cost centre charged: the engineer''s, else the scope''s, else (unassigned).';
 comment on column mart.chargeback.provider is 'Provider billing the spend.';
-comment on column mart.chargeback.model_family is 'Model family (warehouse/model_families.csv); no model for billed dollars no metered row carries.';
+comment on column mart.chargeback.model_family is 'Model family (warehouse/model_families.csv); other for a model no rule matches and for billed dollars no metered row carries (the labels of the chargeback export).';
 comment on column mart.chargeback.spend_usd is 'Spend charged, USD (attributed + unattributed).';
 comment on column mart.chargeback.attributed_usd is 'Part of spend_usd that reaches a named engineer.';
 comment on column mart.chargeback.unattributed_usd is 'Part of spend_usd that reaches no engineer (charged through the scope).';
