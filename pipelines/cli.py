@@ -269,7 +269,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     err.print(f"demo company written to {shown(settings.landing)} (ground truth: {shown(truth.path)})")
     # Landing time is fixed by (seed, end) so the demo's lake is byte-identical run after run.
     landed_at = datetime.combine(end + timedelta(days=1), time(6, 0), tzinfo=UTC)
-    code = _run(settings, args, start, end, landed_at)
+    from pipelines.services.warehouse import throwaway_pseudonym_key
+
+    with throwaway_pseudonym_key(settings, err.print):
+        code = _run(settings, args, start, end, landed_at)
     from pipelines.export_command import demo_exports
 
     exports = demo_exports(settings, start, end)  # the month-end files, named after the summary
@@ -292,6 +295,7 @@ def _reset_demo_data(settings: Settings) -> None:
     for part in ("landing", "raw", "lake", "reference", "quarantine", "demo", "_build", "exports"):
         shutil.rmtree(data / part, ignore_errors=True)
     settings.warehouse_path.unlink(missing_ok=True)
+    settings.analyst_path.unlink(missing_ok=True)
 
 
 def _print_summary(settings: Settings) -> None:

@@ -10,7 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,25 @@ def _bands(section: dict[str, Any]) -> BandSettings:
 
 
 @dataclass(frozen=True)
+class AlertRule:
+    """One rule of `[[alerts.rules]]`: its name, kind (`run_rate_share_of_base` or `month_over_month`), threshold,
+    and for month-over-month rules the previous month's minimum spend. Numbers are decimal text, never floats."""
+
+    rule: str
+    kind: str
+    threshold: str
+    min_previous_usd: str | None = None
+
+
+ALERT_KINDS = ("run_rate_share_of_base", "month_over_month")
+DEFAULT_ALERT_RULES = (
+    AlertRule("run_rate_half_base", "run_rate_share_of_base", "0.5"),
+    AlertRule("spend_over_base", "run_rate_share_of_base", "1.0"),
+    AlertRule("month_over_month_jump", "month_over_month", "3", "50"),
+)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings for one process: where data lives and how sources play their spend roles."""
 
@@ -102,6 +121,10 @@ class Settings:
     clients: dict[str, ClientConfig] = field(default_factory=dict)
     bands: BandSettings = field(default_factory=BandSettings)
     invoice_tolerance_usd: Decimal = Decimal("1.00")
+    short_window_days: int = 14
+    alert_rules: tuple[AlertRule, ...] = DEFAULT_ALERT_RULES
+    pseudonym_key_env: str = "TOKENCOMP_PSEUDONYM_KEY"
+    privacy_k: int = 5
 
     @property
     def landing(self) -> Path:
@@ -137,6 +160,11 @@ class Settings:
     def warehouse_path(self) -> Path:
         """The published finance warehouse (full view)."""
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def analyst_path(self) -> Path:
+        """The published pseudonymous analyst file (same marts, no names, emails or engineer ids)."""
+        return self.data_dir / "analyst.duckdb"
 
     @property
     def build_dir(self) -> Path:
@@ -200,6 +228,10 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             clients=_clients(raw.get("clients", {})),
             bands=_bands(raw["bands"]),
             invoice_tolerance_usd=_tolerance(raw.get("invoices", {}).get("tolerance_usd", "1.00")),
+            short_window_days=_whole(raw["alerts"], "alerts", "short_window_days"),
+            alert_rules=_alert_rules(raw["alerts"].get("rules", [])),
+            pseudonym_key_env=str(raw["privacy"]["pseudonym_key_env"]),
+            privacy_k=_whole(raw["privacy"], "privacy", "k"),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
@@ -215,6 +247,42 @@ def _tolerance(value: object) -> Decimal:
     if isinstance(value, bool) or not amount.is_finite() or amount < 0:
         raise ValueError(f"invoices.tolerance_usd must be an amount of USD >= 0, not {value!r}")
     return amount
+
+
+def _whole(section: dict[str, Any], name: str, key: str) -> int:
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}.{key} must be a positive whole number, not {value!r}")
+    return value
+
+
+def _decimal_text(rule: str, key: str, value: object) -> str:
+    try:
+        return str(Decimal(str(value)))
+    except InvalidOperation:
+        raise ValueError(f"alerts.rules {rule!r}: {key} must be a number, not {value!r}") from None
+
+
+def _alert_rules(given: list[dict[str, Any]]) -> tuple[AlertRule, ...]:
+    """`[[alerts.rules]]`, checked: known kinds, unique names, thresholds as decimal text."""
+    rules: list[AlertRule] = []
+    for entry in given:
+        rule = AlertRule(
+            rule=str(entry["rule"]),
+            kind=str(entry["kind"]),
+            threshold=_decimal_text(str(entry["rule"]), "threshold", entry["threshold"]),
+            min_previous_usd=_decimal_text(str(entry["rule"]), "min_previous_usd", entry["min_previous_usd"])
+            if "min_previous_usd" in entry
+            else None,
+        )
+        if rule.kind not in ALERT_KINDS:
+            raise ValueError(
+                f"alerts.rules {rule.rule!r}: kind must be one of {', '.join(ALERT_KINDS)}, not {rule.kind!r}"
+            )
+        if rule.rule in {r.rule for r in rules}:
+            raise ValueError(f"alerts.rules: rule {rule.rule!r} is defined twice")
+        rules.append(rule)
+    return tuple(rules)
 
 
 def _roles(configured: dict[str, Any]) -> dict[str, dict[str, str]]:

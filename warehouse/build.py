@@ -43,6 +43,11 @@ MODELS: tuple[str, ...] = (
     "mart/unattributed",
     "mart/unpriced_models",
     "mart/focus",
+    "mart/team_monthly",
+    "mart/comp_mix",
+    "mart/chargeback",
+    "mart/leaderboard",
+    "mart/alerts",
 )
 SCHEMAS: tuple[str, ...] = ("core", "mart")
 STORAGE_VERSION = "v1.4.0"
@@ -143,6 +148,7 @@ def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], 
         _register_sources(con, inputs)
         register_model_families(con)
         install_money_macros(con)  # the lake's own money macros: one largest-remainder split for both
+        run_sql(con, sql_text("_quantile"), {})
         for done, model in enumerate(MODELS, start=1):
             run_sql(con, sql_text(model), inputs.params)
             if model == "core/spend_computed" and not inputs.closed_spend_files:

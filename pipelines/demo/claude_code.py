@@ -70,7 +70,7 @@ class ClaudeCode:
     def _day(self, e: Engineer, day: date, key: str, ws: str | None) -> None:
         """A Claude Code user's day: one or two sessions, then any further spend on their API key."""
         rng = self.rng
-        target = self.sim.day_spend(e, e.anth_daily)
+        target = self.sim.day_spend(e, e.anth_daily, day)
         n_sessions = 1 if rng.random() < 0.7 else 2
         starts = sorted(rng.randint(6 * 3600, 19 * 3600) * 1000 for _ in range(n_sessions))
         spent = 0.0

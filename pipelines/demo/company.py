@@ -59,6 +59,8 @@ LOCATIONS: tuple[tuple[str, int, float, float], ...] = (
 SPARSE_CELLS = frozenset(
     {("L7", "London, England, United Kingdom"), ("L7", "Berlin, Berlin, Germany"), ("L7", "Toronto, Ontario, Canada")}
 )
+# A surger's spend per day from the surge on, as a multiple of their spend before it.
+SURGE_FACTOR = 5
 # Noise companies in the salary file: (name, pay multiplier)
 OTHER_COMPANIES = (("Globex Automation", 0.92), ("Initech Robotics", 1.08), ("Hooli", 1.25))
 
@@ -154,6 +156,8 @@ class Engineer:
     promo_date: date | None = None
     promo_to: str | None = None
     tokenmaxxer: bool = False
+    heavy: bool = False  # spends between half and all of their band's base a year (alert run_rate_half_base only)
+    surge_from: date | None = None  # from this day on, spends SURGE_FACTOR times as much (a month-over-month jump)
     non_spender: bool = False
     cc: bool = False
     uses_anthropic: bool = False
@@ -181,6 +185,12 @@ class Engineer:
     def employed(self, day: date) -> bool:
         """Whether the engineer is on the roster on `day` (joined on or before it, not yet left)."""
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+    @property
+    def steady(self) -> bool:
+        """Whether the engineer's spend is sized on purpose (tokenmaxxer, heavy user or surger): every day
+        active, little noise, so the alert each one must raise holds far from its threshold."""
+        return self.tokenmaxxer or self.heavy or self.surge_from is not None
 
     def level_on(self, day: date) -> str:
         """The level in force on `day`: the promoted level from the promotion date on."""

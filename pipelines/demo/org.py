@@ -1,8 +1,10 @@
 """The organisation: who works where, at what level, who joins, leaves or is promoted, and how each one spends.
 
 `build_company` draws, in this order, the people, their pay bands, their roles (tokenmaxxers, promotions,
-joiners, leavers, non-spenders, Claude Code users, shared keys, unknown keys) and each one's spending
-profile. The order is part of the output: every draw comes from the one random stream.
+joiners, leavers, non-spenders, heavy users, surgers, Claude Code users, shared keys, unknown keys) and each
+one's spending profile. The order is part of the output: every draw comes from the one random stream.
+Tokenmaxxers, heavy users and surgers are there for the alerts (`alerts.py`): each is sized far from the
+threshold of the rule it must raise, and everyone else stays under 40% of base.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class Company:
     salary_rows: list[pay.SalaryRow] = field(default_factory=list)
     base_p50: dict[tuple[str, str], float] = field(default_factory=dict)
     tokenmaxxers: list[Engineer] = field(default_factory=list)
+    heavy: list[Engineer] = field(default_factory=list)
+    surgers: list[Engineer] = field(default_factory=list)
     promoted: list[Engineer] = field(default_factory=list)
     joiners: list[Engineer] = field(default_factory=list)
     leavers: list[Engineer] = field(default_factory=list)
@@ -150,6 +154,20 @@ def _people(company: Company, rng: Random, ids: Ids, n: int) -> None:
         e.roster_email = _mixed_case(rng, e.email.split("@")[0], company.domain)
 
 
+def surge_day(window: Window, min_days: int = 14) -> date | None:
+    """The first day of the latest month that has at least `min_days` days in the window, as has the month
+    before it: surgers' spend jumps there, so a month-over-month alert compares two well-covered months."""
+    covered: dict[date, int] = {}
+    for day in window.days:
+        covered[day.replace(day=1)] = covered.get(day.replace(day=1), 0) + 1
+    months = sorted(m for m, n in covered.items() if n >= min_days)
+    for month in reversed(months):
+        previous = (month - timedelta(days=1)).replace(day=1)
+        if previous in months:
+            return month
+    return None
+
+
 def _roles(company: Company, rng: Random, ids: Ids) -> None:
     """Tokenmaxxers, promotions, joiners, leavers, non-spenders, Claude Code users and the special keys."""
     engs = company.engs
@@ -168,6 +186,8 @@ def _roles(company: Company, rng: Random, ids: Ids) -> None:
     company.joiners = pick(max(1, round(0.04 * n)), lambda e: True)
     company.leavers = pick(max(1, round(0.03 * n)), lambda e: True)
     non_spenders = pick(max(1, round(0.15 * n)), lambda e: True)
+    heavy = pick(max(1, round(0.02 * n)), lambda e: (e.level, e.location) not in SPARSE_CELLS)
+    surgers = pick(max(1, round(0.02 * n)), lambda e: True)
     for e in company.tokenmaxxers:
         e.tokenmaxxer = True
     for e in company.promoted:
@@ -179,10 +199,17 @@ def _roles(company: Company, rng: Random, ids: Ids) -> None:
         e.valid_to = _inside_window(rng, company.window)
     for e in non_spenders:
         e.non_spender = True
+    for e in heavy:
+        e.heavy = True
+    surge = surge_day(company.window)
+    company.heavy = heavy
+    company.surgers = surgers if surge is not None else []
+    for e in company.surgers:
+        e.surge_from = surge
 
     # Claude Code users: a quarter of the company, enough to fill two shared keys and keep
     # at least two on personal keys.
-    spenders = [e.idx for e in engs if not e.non_spender and not e.tokenmaxxer]
+    spenders = [e.idx for e in engs if not e.non_spender and not e.steady]
     n_cc = min(len(spenders), max(round(0.25 * n), 8))
     cc_idx = sorted(rng.sample(spenders, n_cc))
     for i in cc_idx:
@@ -211,7 +238,7 @@ def _roles(company: Company, rng: Random, ids: Ids) -> None:
 
 def _profile(company: Company, rng: Random, ids: Ids, e: Engineer) -> None:
     """Draw one engineer's providers, keys, model mix and spending level."""
-    if e.tokenmaxxer or e.cc:
+    if e.tokenmaxxer or e.heavy or e.cc:
         e.uses_anthropic = True
         e.uses_openai = rng.random() < 0.5
     elif not e.non_spender:
@@ -238,11 +265,12 @@ def _profile(company: Company, rng: Random, ids: Ids, e: Engineer) -> None:
     share_anth = rng.uniform(0.2, 0.8) if (e.uses_anthropic and e.uses_openai) else 1.0
     active = (5 * e.p_weekday + 2 * e.p_weekend) / 7
     base_p50 = company.band_base_p50(e)
-    # Normal engineers never exceed half their band's base, even on their busiest day.
-    e.daily_cap = 0.5 * base_p50 / 365
-    if e.tokenmaxxer:
+    # Normal engineers never exceed 40% of their band's base, even on their busiest day.
+    e.daily_cap = 0.4 * base_p50 / 365
+    if e.tokenmaxxer or e.heavy:
         e.p_weekday = e.p_weekend = 1.0
-        annual = rng.uniform(1.7, 2.5) * base_p50
+        # tokenmaxxers spend more than their base a year, heavy users 70-80% of it: each far from 50% and 100%
+        annual = (rng.uniform(1.7, 2.5) if e.tokenmaxxer else rng.uniform(0.7, 0.8)) * base_p50
         daily = annual / 365
         e.daily_cap = daily * 2
         e.long_ctx = True
@@ -254,6 +282,10 @@ def _profile(company: Company, rng: Random, ids: Ids, e: Engineer) -> None:
         return
     monthly = min(monthly, 2_000.0)
     per_active_day = monthly * 12 / 365 / max(active, 0.05)
+    if e.surge_from is not None:
+        # every day active at $6-10 list before the surge (so the month before it passes $50), 5x from it on
+        e.p_weekday = e.p_weekend = 1.0
+        per_active_day = rng.uniform(6.0, 10.0)
     e.long_ctx = monthly > 300
     if e.uses_anthropic:
         e.anth_daily = per_active_day * share_anth

@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import date
 from random import Random
 
-from pipelines.demo.company import CW_BASE, CW_LONG, GPT5, GPT5_MINI, GPT41, HAIKU, OPUS, SONNET, Engineer
+from pipelines.demo.company import (
+    CW_BASE,
+    CW_LONG,
+    GPT5,
+    GPT5_MINI,
+    GPT41,
+    HAIKU,
+    OPUS,
+    SONNET,
+    SURGE_FACTOR,
+    Engineer,
+)
 from pipelines.demo.formats import Ids
 from pipelines.demo.landing import ProgressFn
 from pipelines.demo.org import Company
@@ -35,9 +46,12 @@ class Simulation:
         p = e.p_weekday if day.weekday() < 5 else e.p_weekend
         return self.rng.random() < p
 
-    def day_spend(self, e: Engineer, mean: float) -> float:
-        """One day's list USD target around `mean`, capped by the engineer's daily ceiling."""
-        lo, hi = (0.85, 1.15) if e.tokenmaxxer else (0.3, 1.7)
+    def day_spend(self, e: Engineer, mean: float, day: date) -> float:
+        """One day's list USD target around `mean` (times SURGE_FACTOR once a surger surged), capped by the
+        engineer's daily ceiling."""
+        lo, hi = (0.9, 1.1) if e.steady else (0.3, 1.7)
+        if e.surge_from is not None and day >= e.surge_from:
+            mean *= SURGE_FACTOR
         return min(mean * self.rng.uniform(lo, hi), e.daily_cap)
 
     def anth_api_tokens(self, model: str, day: date, cw: str, spend: float, cache_1h: bool) -> list[int]:
@@ -85,7 +99,7 @@ class Simulation:
 
     def oai_day(self, e: Engineer, day: date) -> None:
         """One engineer's OpenAI usage on their personal key and day."""
-        spend = self.day_spend(e, e.oai_daily)
+        spend = self.day_spend(e, e.oai_daily, day)
         assert e.oai_key is not None
         for model, share in self.model_split(e, "openai"):
             part = spend * share
@@ -123,7 +137,7 @@ def simulate_api(sim: Simulation, progress: ProgressFn | None = None) -> None:
                 continue
             if e.uses_anthropic:
                 assert e.anth_key is not None
-                sim.anth_api_day(e, day, e.anth_key, sim.day_spend(e, e.anth_daily))
+                sim.anth_api_day(e, day, e.anth_key, sim.day_spend(e, e.anth_daily, day))
             if e.uses_openai:
                 sim.oai_day(e, day)
         if progress is not None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipelines.demo.alerts import expected_alerts
 from pipelines.demo.company import ANTHROPIC_DISCOUNT, OPENAI_DISCOUNT
 from pipelines.demo.formats import dec_text
 from pipelines.demo.landing import Landing
@@ -82,16 +83,7 @@ def build_truth(world: World, landing: Landing, bills: dict[str, Billed], seed: 
         ):
             if value:
                 principals[f"{kind}:{value}"] = e.eid
-    over_base: list[str] = []
-    for e in company.engs:
-        employed = sum(1 for d in window.days if e.employed(d))
-        spend = eng_list[e.eid]["anthropic"] + eng_list[e.eid]["openai"]
-        if employed == 0 or spend == 0:
-            continue
-        last_day = max(d for d in window.days if e.employed(d))
-        annualized = spend / employed * 365
-        if annualized > Decimal(str(company.band_base_p50(e, last_day))):
-            over_base.append(e.eid)
+    alerts = expected_alerts(world)
     unknown = [*company.anth_unknown, *company.oai_unknown]
     shared = list(company.shared)
     return {
@@ -125,6 +117,8 @@ def build_truth(world: World, landing: Landing, bills: dict[str, Billed], seed: 
             for e in company.promoted
         ],
         "malformed_lines": list(world.sessions.malformed),
-        "alerts": {"spend_over_base": over_base, "unknown_key": unknown, "shared_key": shared},
+        "heavy_users": [e.eid for e in company.heavy],
+        "surgers": [e.eid for e in company.surgers],
+        "alerts": {**alerts, "unknown_key": unknown, "shared_key": shared},
         "counts": {"files": landing.files, "rows": dict(sorted(landing.rows.items()))},
     }

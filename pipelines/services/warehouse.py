@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import secrets
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.config import BandSettings, Settings
+from pipelines.config import DEFAULT_ALERT_RULES, AlertRule, BandSettings, Settings
 from pipelines.services.lake import lake_files
 from pipelines.services.reference import CASE_INSENSITIVE_KINDS, KINDS, reference_frame
 from pipelines.services.salaries import band_params
+from pipelines.summary import shown_path
 from transforms.schema import USAGE_SCHEMA
+from warehouse.analyst import build_analyst, publish_analyst
 from warehouse.build import BuildInputs, BuildReport, build, publish
 
 
-def warehouse_params(benchmark_company: str, bands: BandSettings | None = None) -> dict[str, object]:
+def warehouse_params(
+    benchmark_company: str,
+    bands: BandSettings | None = None,
+    *,
+    short_window_days: int = 14,
+    alert_rules: Sequence[AlertRule] = DEFAULT_ALERT_RULES,
+) -> dict[str, object]:
     """The `$parameters` every warehouse SQL model may use (no month closed unless the caller says so)."""
     return {
         "benchmark_company": benchmark_company,
         **band_params(benchmark_company, bands or BandSettings()),
+        "short_window_days": short_window_days,
+        "alert_rules": [asdict(r) for r in alert_rules],
         "case_insensitive_kinds": list(CASE_INSENSITIVE_KINDS),
         "closed_months": [],
         "open_month": None,
@@ -68,7 +83,12 @@ def build_inputs(
         usage_schema=USAGE_SCHEMA,
         references={kind: reference_frame(settings, kind) for kind in KINDS},
         params={
-            **warehouse_params(settings.benchmark_company, settings.bands),
+            **warehouse_params(
+                settings.benchmark_company,
+                settings.bands,
+                short_window_days=settings.short_window_days,
+                alert_rules=settings.alert_rules,
+            ),
             "closed_months": closed,
             "open_month": open_month(settings, closed),
         },
@@ -77,11 +97,42 @@ def build_inputs(
 
 
 def build_and_publish(settings: Settings, progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace.
+    """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace; and
+    the pseudonymous data/analyst.duckdb beside it when the pseudonym key is in the environment (else one line
+    says it was not built).
 
     `progress(models_done, models_total)` is called after each model is built.
     """
     build_path = settings.build_dir / settings.warehouse_path.name
     report = build(build_inputs(settings), build_path, progress)
+    key = os.environ.get(settings.pseudonym_key_env, "")
+    analyst_build = settings.build_dir / settings.analyst_path.name
+    if key:
+        build_analyst(build_path, analyst_build, key.encode(), settings.privacy_k)
     publish(build_path, settings.warehouse_path)
+    if key:
+        publish_analyst(analyst_build, settings.analyst_path)
+    else:
+        print(
+            f"analyst file not built: set {settings.pseudonym_key_env} to a secret key for its pseudonyms "
+            f"({shown_path(settings.analyst_path)} is left as it was)",
+            file=sys.stderr,
+            flush=True,
+        )
     return report
+
+
+@contextmanager
+def throwaway_pseudonym_key(settings: Settings, say: Callable[[str], None]) -> Iterator[None]:
+    """For the demo's analyst file: a throwaway pseudonym key of its own while the block runs (and `say` so),
+    unless the environment already has one."""
+    env = settings.pseudonym_key_env
+    if os.environ.get(env):
+        yield
+        return
+    say(f"analyst file: pseudonyms under a throwaway key made for this demo ({env} is not set)")
+    os.environ[env] = secrets.token_hex(32)
+    try:
+        yield
+    finally:
+        del os.environ[env]

@@ -28,8 +28,8 @@ annualized as (
 -- full precision (12 decimals, exact decimal division): the CLI rounds once, at display
 final as (
     select
-        *,
-        money_div_down(annualized_usd, band_base_p50) as share_of_base
+        * replace (round(band_base_p50)::bigint as band_base_p50),
+        share_div(annualized_usd, band_base_p50) as share_of_base
     from annualized
 )
 
