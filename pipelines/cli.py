@@ -151,7 +151,16 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
     return day, day
 
 
-def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
+def _run(
+    settings: Settings,
+    args: argparse.Namespace,
+    start: date,
+    end: date,
+    landed_at: datetime | None,
+    *,
+    pull: tuple[date, date] | None = None,
+) -> int:
+    """Run the nightly job for start..end; with `pull` (the asked days), the pull job first (exit 2 if one fails)."""
     from pipelines.instance import free_dead_runs
     from pipelines.runner import dagster_instance, run_nightly
     from pipelines.services.ingest import journal_mark, news_since
@@ -177,6 +186,8 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
     instance = dagster_instance()
     for freed in free_dead_runs(instance):
         err.print(plain(freed.line()), markup=False)
+    if pull is not None:
+        err.print(f"pulling every source with credentials for {pull[0]} … {pull[1]}, then the nightly job")
     err.print(f"running the nightly job for {start} … {end} through Dagster")
     with ProgressDisplay(err) as display:
         outcome = run_nightly(
@@ -188,15 +199,24 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             progress=display,
             instance=instance,
             say=lambda line: err.print(plain(line), markup=False),
+            pull=pull is not None,
+            pull_window=pull,
         )
-    for line in news_since(settings, mark):  # the rest of the run went on; these need a look
-        err.print(plain(line), markup=False)
+    for line in (outcome.pull.lines() if outcome.pull else []) + news_since(settings, mark):
+        err.print(plain(line), markup=False)  # the rest of the run went on; these need a look
     if not outcome.success:
         raise CliError(
             f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
         )
     if rebuild:
         record_zone(settings)
+    start, end = outcome.window or (start, end)
+    if outcome.pull is not None and outcome.pull.failed:
+        raise CliError(
+            f"run {outcome.run_id[:8]} published {start} … {end}, but the pull failed for "
+            f"{', '.join(outcome.pull.failed)}: the warehouse holds its last good data (`tokencomp status`)",
+            outcome.exit_code,
+        )
     err.print(f"run {outcome.run_id[:8]} succeeded ({start} … {end})")
     return EXIT_OK
 
@@ -205,9 +225,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Materialize the nightly job for a day or a range, in process, through Dagster."""
     settings = _settings(args)
     start, end = _window(args)
+    asked = (start, end)
     if args.rebuild:
         start, end = _rebuild_window(settings, start, end)
-    return _run(settings, args, start, end, None)
+    return _run(settings, args, start, end, None, pull=asked)
 
 
 def _rebuild_window(settings: Settings, start: date, end: date) -> tuple[date, date]:
@@ -357,6 +378,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     holder = lock_holder(settings.data_dir)
     out.print(f"Data dir lock: {shown(holder.describe()) if holder else 'free'}")
     _print_runs()
+    _print_pulls(manifest)
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
     else:
@@ -410,6 +432,27 @@ def _print_runs() -> None:
         reason = freed_reason(run) or (run_failure(instance, run.run_id) if run.status.value == "FAILURE" else "")
         table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
     out.print(table)
+
+
+def _print_pulls(manifest: pl.DataFrame) -> None:
+    """What the last pull run did per source: skipped ones (no key) and failed ones are warnings, with how fresh
+    the data the warehouse holds for them is."""
+    from pipelines.runner import dagster_instance, last_pull
+
+    last = last_pull(dagster_instance())
+    if last is None:
+        out.print("Last pull: none (`tokencomp run` pulls every source whose key is set)")
+        return
+    run, pulled = last
+    out.print(f"Last pull: run {run.run_id[:8]} ({shown(run.status.value)})")
+    for line in pulled.lines():
+        out.print(plain(line[0].upper() + line[1:] if line.startswith("warning") else f"  {line}"), markup=False)
+    for source in pulled.failed:
+        through = manifest.filter(pl.col("source") == source)["max_date"].max()
+        out.print(
+            plain(f"Warning: {source} is stale: the warehouse holds its last good data (through {through or 'never'})"),
+            markup=False,
+        )
 
 
 # --- parser ------------------------------------------------------------------------------------------
