@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -111,7 +111,7 @@ def run_nightly(
         result = _execute(defs.resolve_job_def("pull"), instance, *(pull_window or (start, end)), progress, say)
         pulled = pull_outcome(result.run_id, result.all_events, changed_from(instance, result.run_id))
         if pulled.changed_from is not None and pulled.changed_from < start:
-            say(f"re-pulled pages changed {pulled.changed_from} … {start}: the build covers them too")
+            say(f"re-pulled pages cover {pulled.changed_from} … {start - timedelta(days=1)}: the build covers them too")
             start = pulled.changed_from
     result = _execute(defs.resolve_job_def("nightly"), instance, start, end, progress, say)
     failed_steps, failed_checks, error = explain(result.all_events)

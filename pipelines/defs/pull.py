@@ -17,6 +17,7 @@ from pipelines.clients import AuthRefused, PullError, key_env, pages, provider_a
 from pipelines.config import Settings
 from pipelines.defs.lake import PARTITIONS, window
 from pipelines.defs.resources import TokencompResource
+from pipelines.progress import report_progress
 from pipelines.services.pull import land_pages
 
 GROUP = "pull"
@@ -60,6 +61,7 @@ def _skip(context: dg.AssetExecutionContext, name: str, env: str, *, enabled: bo
     else:
         return None
     context.log.warning(f"{name}: not pulled: {reason}")
+    report_progress(context.log, f"pull {name}", 0, 0, "pages", f"skipped: {reason}")
     context.log_event(dg.AssetObservation(asset_key=context.asset_key, metadata={"skipped": reason, "key_env": env}))
     return reason
 
@@ -104,7 +106,8 @@ def pull_asset(source: str, settings: Settings) -> dg.AssetsDefinition:
         for o in outcomes:
             if o.status == "quarantined":
                 context.log.warning(o.line())
-        context.log.info(f"{source}: {len(outcomes)} page(s) for {first} … {last}: {counts}")
+        note = f"{first} … {last}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        report_progress(context.log, f"pull {source}", len(outcomes), len(outcomes), "pages", note)
         yield dg.MaterializeResult(
             metadata={
                 "pulled_from": first.isoformat(),

@@ -110,7 +110,7 @@ def test_a_whole_run_with_credentials_pulls_loads_and_publishes_what_the_api_ser
     lines = err.splitlines()
     assert "pulled       anthropic_usage  2026-03-02 … 2026-03-04: 2 page(s)" in lines
     assert "pulled       anthropic_cost  2026-03-02 … 2026-03-04: 1 page(s)" in lines
-    assert "re-pulled pages changed 2026-03-02 … 2026-03-04: the build covers them too" in lines
+    assert "re-pulled pages cover 2026-03-02 … 2026-03-03: the build covers them too" in lines
     assert lines[-1].endswith("succeeded (2026-03-02 … 2026-03-04)")
     assert [r.args.get("page") for r in usage] == [None, CURSOR] and len(cost) == 1
     wh = settings.warehouse_path
