@@ -18,7 +18,7 @@ from werkzeug import Request, Response
 from pipelines.cli import main
 from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.definitions import build_definitions
-from pipelines.defs.automation import build_request, nightly_job, pull_job
+from pipelines.defs.automation import build_after_pull, build_request, nightly_job, pull_job
 from pipelines.runner import dagster_instance, last_pull, run_nightly
 from tests.conftest import SAMPLES, land_sample
 
@@ -127,7 +127,12 @@ def test_a_whole_run_with_credentials_pulls_loads_and_publishes_what_the_api_ser
     # the daemon's path: the sensor's build request after this pull run covers the re-pulled days too
     instance = dagster_instance()
     pull_run = instance.get_runs(filters=dg.RunsFilter(job_name="pull"), limit=1)[0]
-    request = build_request(instance, pull_run)
+    success = instance.all_logs(pull_run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)[0].dagster_event
+    context = dg.build_run_status_sensor_context(
+        sensor_name="build_after_pull", dagster_event=success, dagster_instance=instance, dagster_run=pull_run
+    )
+    request = build_after_pull(context)
+    assert request.run_key == f"after-{pull_run.run_id}" and request == build_request(instance, pull_run)
     assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
         "2026-03-02",
         "2026-03-04",
