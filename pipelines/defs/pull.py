@@ -53,13 +53,14 @@ def pulled_window(settings: Settings, source: str, start: date, end: date) -> tu
 
 
 def _skip(context: dg.AssetExecutionContext, name: str, env: str, *, enabled: bool = True) -> str | None:
-    """Why this step does nothing tonight (source disabled, no key), logged and observed; None if it runs."""
+    """Why this step does nothing tonight (source disabled, no key); None if it runs. A missing key is a warning,
+    kept as an observation for `tokencomp status`; a source disabled in config is not (it was asked for)."""
     if not enabled:
-        reason = "not in pipeline.enabled_sources"
-    elif not os.environ.get(env):
-        reason = f"no credentials (set {env})"
-    else:
+        context.log.info(f"{name}: not in pipeline.enabled_sources; not pulled")
+        return "disabled"
+    if os.environ.get(env):
         return None
+    reason = f"no credentials (set {env})"
     context.log.warning(f"{name}: not pulled: {reason}")
     report_progress(context.log, f"pull {name}", 0, 0, "pages", f"skipped: {reason}")
     context.log_event(dg.AssetObservation(asset_key=context.asset_key, metadata={"skipped": reason, "key_env": env}))
