@@ -186,9 +186,8 @@ def _run(
     instance = dagster_instance()
     for freed in free_dead_runs(instance):
         err.print(plain(freed.line()), markup=False)
-    if pull is not None:
-        err.print(f"pulling every source with credentials for {pull[0]} … {pull[1]}, then the nightly job")
-    err.print(f"running the nightly job for {start} … {end} through Dagster")
+    pulling = f"pulling {pull[0]} … {pull[1]} (every source with a key), then " if pull else ""
+    err.print(f"{pulling}running the nightly job for {start} … {end} through Dagster")
     with ProgressDisplay(err) as display:
         outcome = run_nightly(
             start,
@@ -211,12 +210,8 @@ def _run(
     if rebuild:
         record_zone(settings)
     start, end = outcome.window or (start, end)
-    if outcome.pull is not None and outcome.pull.failed:
-        raise CliError(
-            f"run {outcome.run_id[:8]} published {start} … {end}, but the pull failed for "
-            f"{', '.join(outcome.pull.failed)}: the warehouse holds its last good data (`tokencomp status`)",
-            outcome.exit_code,
-        )
+    if outcome.exit_code:  # published, but a pull failed
+        raise CliError(outcome.pull_failure(), outcome.exit_code)
     err.print(f"run {outcome.run_id[:8]} succeeded ({start} … {end})")
     return EXIT_OK
 
@@ -225,10 +220,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Materialize the nightly job for a day or a range, in process, through Dagster."""
     settings = _settings(args)
     start, end = _window(args)
-    asked = (start, end)
     if args.rebuild:
         start, end = _rebuild_window(settings, start, end)
-    return _run(settings, args, start, end, None, pull=asked)
+    return _run(settings, args, start, end, None, pull=_window(args))  # a rebuild pulls the days asked only
 
 
 def _rebuild_window(settings: Settings, start: date, end: date) -> tuple[date, date]:
@@ -377,8 +371,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         out.print(plain(f"Warning: {problem}"), markup=False)
     holder = lock_holder(settings.data_dir)
     out.print(f"Data dir lock: {shown(holder.describe()) if holder else 'free'}")
-    _print_runs()
-    _print_pulls(manifest)
+    _print_runs(manifest)
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
     else:
@@ -410,9 +403,9 @@ def _print_warehouse_status(warehouse: Path) -> None:
         out.print("Unpriced models: none")
 
 
-def _print_runs() -> None:
+def _print_runs(manifest: pl.DataFrame) -> None:
     from pipelines.instance import free_dead_runs, freed_reason
-    from pipelines.runner import dagster_instance, run_failure
+    from pipelines.runner import dagster_instance, pull_status, run_failure
 
     instance = dagster_instance()
     for freed in free_dead_runs(instance):
@@ -432,27 +425,8 @@ def _print_runs() -> None:
         reason = freed_reason(run) or (run_failure(instance, run.run_id) if run.status.value == "FAILURE" else "")
         table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
     out.print(table)
-
-
-def _print_pulls(manifest: pl.DataFrame) -> None:
-    """What the last pull run did per source: skipped ones (no key) and failed ones are warnings, with how fresh
-    the data the warehouse holds for them is."""
-    from pipelines.runner import dagster_instance, last_pull
-
-    last = last_pull(dagster_instance())
-    if last is None:
-        out.print("Last pull: none (`tokencomp run` pulls every source whose key is set)")
-        return
-    run, pulled = last
-    out.print(f"Last pull: run {run.run_id[:8]} ({shown(run.status.value)})")
-    for line in pulled.lines():
-        out.print(plain(line[0].upper() + line[1:] if line.startswith("warning") else f"  {line}"), markup=False)
-    for source in pulled.failed:
-        through = manifest.filter(pl.col("source") == source)["max_date"].max()
-        out.print(
-            plain(f"Warning: {source} is stale: the warehouse holds its last good data (through {through or 'never'})"),
-            markup=False,
-        )
+    for line in pull_status(instance, manifest):  # skipped (no key) and failed pulls are warnings
+        out.print(plain(line), markup=False)
 
 
 # --- parser ------------------------------------------------------------------------------------------

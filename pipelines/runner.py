@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from pipelines.clients import pullable
 from pipelines.definitions import build_definitions
@@ -58,6 +59,15 @@ class RunOutcome:
     error: str
     pull: PullOutcome | None = None
     window: tuple[date, date] | None = None
+
+    def pull_failure(self) -> str:
+        """The one line saying which sources' pulls failed while the build published everyone else's."""
+        failed = ", ".join(self.pull.failed) if self.pull else ""
+        start, end = self.window or ("?", "?")
+        return (
+            f"run {self.run_id[:8]} published {start} … {end}, but the pull failed for {failed}: "
+            "the warehouse holds its last good data (`tokencomp status`)"
+        )
 
     @property
     def exit_code(self) -> int:
@@ -182,6 +192,23 @@ def _pulled_note(meta: Mapping[str, dg.MetadataValue]) -> str:
     new = f", {value['pages_landed']} new" if value["pages_landed"] != value["pages"] else ""
     bad = f", {value['pages_quarantined']} quarantined" if value["pages_quarantined"] else ""
     return f"{value['pulled_from']} … {value['pulled_to']}: {value['pages']} page(s){new}{bad}"
+
+
+def pull_status(instance: dg.DagsterInstance, manifest: pl.DataFrame) -> list[str]:
+    """`tokencomp status` lines on the last pull run: each source pulled, and as warnings each skipped (no key)
+    and each failed one, with how fresh the data the warehouse holds for it is (from the manifest)."""
+    last = last_pull(instance)
+    if last is None:
+        return ["Last pull: none (`tokencomp run` pulls every source whose key is set)"]
+    run, pulled = last
+    lines = [f"Last pull: run {run.run_id[:8]} ({run.status.value})"]
+    lines += [line[0].upper() + line[1:] if line.startswith("warning") else f"  {line}" for line in pulled.lines()]
+    for source in pulled.failed:
+        through = manifest.filter(pl.col("source") == source)["max_date"].max()
+        lines.append(
+            f"Warning: {source} is stale: the warehouse holds its last good data (through {through or 'never'})"
+        )
+    return lines
 
 
 def last_pull(instance: dg.DagsterInstance) -> tuple[dg.DagsterRun, PullOutcome] | None:
