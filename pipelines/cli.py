@@ -173,7 +173,16 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
     return day, day
 
 
-def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, landed_at: datetime | None) -> int:
+def _run(
+    settings: Settings,
+    args: argparse.Namespace,
+    start: date,
+    end: date,
+    landed_at: datetime | None,
+    *,
+    pull: tuple[date, date] | None = None,
+) -> int:
+    """Run the nightly job for start..end; with `pull` (the asked days), the pull job first (exit 2 if one fails)."""
     from pipelines.instance import free_dead_runs
     from pipelines.runner import dagster_instance, run_nightly
     from pipelines.services.ingest import journal_mark, news_since
@@ -199,7 +208,8 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
     instance = dagster_instance()
     for freed in free_dead_runs(instance):
         err.print(plain(freed.line()), markup=False)
-    err.print(f"running the nightly job for {start} … {end} through Dagster")
+    pulling = f"pulling {pull[0]} … {pull[1]} (every source with a key), then " if pull else ""
+    err.print(f"{pulling}running the nightly job for {start} … {end} through Dagster")
     with ProgressDisplay(err) as display:
         outcome = run_nightly(
             start,
@@ -210,15 +220,20 @@ def _run(settings: Settings, args: argparse.Namespace, start: date, end: date, l
             progress=display,
             instance=instance,
             say=lambda line: err.print(plain(line), markup=False),
+            pull=pull is not None,
+            pull_window=pull,
         )
-    for line in news_since(settings, mark):  # the rest of the run went on; these need a look
-        err.print(plain(line), markup=False)
+    for line in (outcome.pull.lines() if outcome.pull else []) + news_since(settings, mark):
+        err.print(plain(line), markup=False)  # the rest of the run went on; these need a look
     if not outcome.success:
         raise CliError(
             f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
         )
     if rebuild:
         record_zone(settings)
+    start, end = outcome.window or (start, end)
+    if outcome.exit_code:  # published, but a pull failed
+        raise CliError(outcome.pull_failure(), outcome.exit_code)
     err.print(f"run {outcome.run_id[:8]} succeeded ({start} … {end})")
     return EXIT_OK
 
@@ -229,7 +244,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     start, end = _window(args)
     if args.rebuild:
         start, end = _rebuild_window(settings, start, end)
-    return _run(settings, args, start, end, None)
+    return _run(settings, args, start, end, None, pull=_window(args))  # a rebuild pulls the days asked only
 
 
 def _rebuild_window(settings: Settings, start: date, end: date) -> tuple[date, date]:
@@ -387,7 +402,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         out.print(plain(f"Warning: {problem}"), markup=False)
     holder = lock_holder(settings.data_dir)
     out.print(f"Data dir lock: {shown(holder.describe()) if holder else 'free'}")
-    _print_runs()
+    _print_runs(manifest)
     if settings.warehouse_path.exists():
         _print_warehouse_status(settings.warehouse_path)
         from pipelines.export_command import invoice_status_lines
@@ -423,9 +438,9 @@ def _print_warehouse_status(warehouse: Path) -> None:
         out.print("Unpriced models: none")
 
 
-def _print_runs() -> None:
+def _print_runs(manifest: pl.DataFrame) -> None:
     from pipelines.instance import free_dead_runs, freed_reason
-    from pipelines.runner import dagster_instance, run_failure
+    from pipelines.runner import dagster_instance, pull_status, run_failure
 
     instance = dagster_instance()
     for freed in free_dead_runs(instance):
@@ -445,6 +460,8 @@ def _print_runs() -> None:
         reason = freed_reason(run) or (run_failure(instance, run.run_id) if run.status.value == "FAILURE" else "")
         table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
     out.print(table)
+    for line in pull_status(instance, manifest):  # skipped (no key) and failed pulls are warnings
+        out.print(plain(line), markup=False)
 
 
 # --- parser ------------------------------------------------------------------------------------------

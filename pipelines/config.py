@@ -125,6 +125,12 @@ class Settings:
     alert_rules: tuple[AlertRule, ...] = DEFAULT_ALERT_RULES
     pseudonym_key_env: str = "TOKENCOMP_PSEUDONYM_KEY"
     privacy_k: int = 5
+    repull_days: dict[str, int] = field(default_factory=dict)
+    pull_retry_delay_seconds: float = 30.0
+
+    def repull_window(self, source: str) -> int:
+        """Trailing days a nightly pull of `source` fetches again before the run's days (`[pull]`, default 3)."""
+        return self.repull_days.get(source, self.repull_days.get("", 3))
 
     @property
     def landing(self) -> Path:
@@ -232,6 +238,8 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             alert_rules=_alert_rules(raw["alerts"].get("rules", [])),
             pseudonym_key_env=str(raw["privacy"]["pseudonym_key_env"]),
             privacy_k=_whole(raw["privacy"], "privacy", "k"),
+            repull_days=_repull_days(raw.get("pull", {})),
+            pull_retry_delay_seconds=_seconds(raw.get("pull", {}), "retry_delay_seconds", 30.0),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
@@ -324,3 +332,25 @@ def _clients(section: dict[str, Any]) -> dict[str, ClientConfig]:
             raise ConfigError(f"invalid configuration: clients.{provider}.base_url must be an http(s) URL, not {url!r}")
         out[provider] = ClientConfig(url.rstrip("/"), *(float(merged[k]) for k in _CLIENT_NUMBERS))
     return out
+
+
+def _repull_days(section: dict[str, Any]) -> dict[str, int]:
+    """`[pull] repull_days` (key "") and each `[pull.<source>] repull_days`: whole days >= 0."""
+    out: dict[str, int] = {}
+    for name, table in [("", section), *((k, v) for k, v in section.items() if isinstance(v, dict))]:
+        if name and name not in source_ids():
+            raise ConfigError(f"invalid configuration: [pull.{name}]: unknown source (see `tokencomp sources`)")
+        if "repull_days" in table:
+            value = table["repull_days"]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                where = f"pull.{name}.repull_days" if name else "pull.repull_days"
+                raise ConfigError(f"invalid configuration: {where} must be a whole number of days >= 0, not {value!r}")
+            out[name] = value
+    return out
+
+
+def _seconds(section: dict[str, Any], key: str, default: float) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"invalid configuration: pull.{key} must be a number of seconds >= 0, not {value!r}")
+    return float(value)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 import dagster as dg
 
-from pipelines.defs.automation import nightly_job, nightly_schedule
+from pipelines.config import load_settings
+from pipelines.defs.automation import build_after_failed_pull, build_after_pull, nightly_job, nightly_schedule, pull_job
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.lake import lake_usage, lake_usage_tokens_non_negative
+from pipelines.defs.pull import ProviderStep, pull_assets
 from pipelines.defs.resources import TokencompResource
 from pipelines.defs.warehouse import warehouse_duckdb, warehouse_readable
 from pipelines.locks import private_files
@@ -15,14 +20,24 @@ from pipelines.locks import private_files
 private_files()
 
 
-def build_definitions(tokencomp: TokencompResource | None = None) -> dg.Definitions:
-    """All assets, checks, the nightly job and schedule, wired to one TokencompResource."""
+def build_definitions(
+    tokencomp: TokencompResource | None = None, provider_steps: Mapping[str, ProviderStep] | None = None
+) -> dg.Definitions:
+    """All assets, checks, the pull and nightly jobs, schedule and sensors, wired to one TokencompResource.
+
+    `provider_steps` replaces pipelines.defs.pull.PROVIDER_STEPS (tests)."""
+    tokencomp = tokencomp or TokencompResource()
+    # the pull assets' retry waits come from config (without creating the data dir at import)
+    settings = load_settings(
+        Path(tokencomp.config_path) if tokencomp.config_path else None, data_dir=tokencomp.data_dir
+    )
     return dg.Definitions(
-        assets=[*RAW_ASSETS, reference_files, lake_usage, warehouse_duckdb],
+        assets=[*pull_assets(settings, provider_steps), *RAW_ASSETS, reference_files, lake_usage, warehouse_duckdb],
         asset_checks=[lake_usage_tokens_non_negative, warehouse_readable],
-        jobs=[nightly_job],
+        jobs=[pull_job, nightly_job],
         schedules=[nightly_schedule],
-        resources={"tokencomp": tokencomp or TokencompResource()},
+        sensors=[build_after_pull, build_after_failed_pull],
+        resources={"tokencomp": tokencomp},
     )
 
 

@@ -7,34 +7,74 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
+from pipelines.clients import pullable
 from pipelines.definitions import build_definitions
+from pipelines.defs.automation import RANGE_END, RANGE_START, changed_from
+from pipelines.defs.pull import GROUP as PULL_GROUP
+from pipelines.defs.pull import ProviderStep
 from pipelines.defs.resources import TokencompResource
 from pipelines.instance import open_instance, process_tags, watch_run
 from pipelines.progress import ProgressEvent, with_progress
 
 
 @dataclass(frozen=True)
+class PullOutcome:
+    """What one pull run did per source (or provider step): pulled (with a note), skipped or failed (why)."""
+
+    run_id: str
+    pulled: Mapping[str, str] = field(default_factory=dict)
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    failed: Mapping[str, str] = field(default_factory=dict)
+    changed_from: date | None = None
+
+    def lines(self) -> list[str]:
+        """One line per pulled source, per missing key (its sources together) and per failed source."""
+        out = [f"pulled       {name}  {note}" for name, note in self.pulled.items()]
+        by_reason: dict[str, list[str]] = {}
+        for name, reason in self.skipped.items():
+            by_reason.setdefault(reason, []).append(name)
+        out += [f"warning: not pulled: {', '.join(names)}: {reason}" for reason, names in by_reason.items()]
+        out += [f"warning: pull failed: {reason}" for reason in self.failed.values()]
+        return out
+
+
+@dataclass(frozen=True)
 class RunOutcome:
-    """How a run ended: success, which steps failed, and which blocking checks stopped downstream."""
+    """How a run ended: success, which steps failed, and which blocking checks stopped downstream.
+
+    `pull` is the pull run that came first (None when the run did not pull, as in the demo)."""
 
     run_id: str
     success: bool
     failed_steps: tuple[str, ...]
     failed_checks: tuple[str, ...]
     error: str
+    pull: PullOutcome | None = None
+    window: tuple[date, date] | None = None
+
+    def pull_failure(self) -> str:
+        """The one line saying which sources' pulls failed while the build published everyone else's."""
+        failed = ", ".join(self.pull.failed) if self.pull else ""
+        start, end = self.window or ("?", "?")
+        return (
+            f"run {self.run_id[:8]} published {start} … {end}, but the pull failed for {failed}: "
+            "the warehouse holds its last good data (`tokencomp status`)"
+        )
 
     @property
     def exit_code(self) -> int:
-        """DESIGN exit codes: 0 done, 3 a blocking check stopped downstream, 2 a provider/IO failure."""
+        """DESIGN exit codes: 0 done, 3 a blocking check stopped downstream, 2 a provider/IO failure
+        (a failed pull too, even though the build published everything else)."""
         if self.success:
-            return 0
+            return 2 if self.pull is not None and self.pull.failed else 0
         return 3 if self.failed_checks else 2
 
 
@@ -54,8 +94,16 @@ def run_nightly(
     instance: dg.DagsterInstance | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
     say: Callable[[str], None] = print,
+    pull: bool = False,
+    pull_window: tuple[date, date] | None = None,
+    provider_steps: Mapping[str, ProviderStep] | None = None,
 ) -> RunOutcome:
     """Materialize the nightly job for billing days [start, end] in one run (single-run backfill).
+
+    With `pull`, the `pull` job runs first for the same days, or `pull_window` (each source also re-pulls
+    its trailing window), and the build then covers the days from the first one a pull changed. A failed pull fails its
+    own asset only: the build runs anyway (Dagster would abandon it inside the same run) and the outcome
+    says which source failed (exit code 2).
 
     `progress`, when given, receives each step's start, counts and end as the run goes (the CLI's display).
     `say` gets notices (waiting for a pool slot, slots freed). Ctrl-C raises KeyboardInterrupt once the
@@ -66,19 +114,42 @@ def run_nightly(
         data_dir=str(data_dir) if data_dir else None,
         landed_at=landed_at.isoformat() if landed_at else None,
     )
-    job = build_definitions(resource).resolve_job_def("nightly")
+    defs = build_definitions(resource, provider_steps)
+    instance = instance or dagster_instance()
+    pulled: PullOutcome | None = None
+    if pull:
+        result = _execute(defs.resolve_job_def("pull"), instance, *(pull_window or (start, end)), progress, say)
+        pulled = pull_outcome(result.run_id, result.all_events, changed_from(instance, result.run_id))
+        if pulled.changed_from is not None and pulled.changed_from < start:
+            say(f"re-pulled pages cover {pulled.changed_from} … {start - timedelta(days=1)}: the build covers them too")
+            start = pulled.changed_from
+    result = _execute(defs.resolve_job_def("nightly"), instance, start, end, progress, say)
+    failed_steps, failed_checks, error = explain(result.all_events)
+    return RunOutcome(
+        result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error, pulled, (start, end)
+    )
+
+
+def _execute(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    start: date,
+    end: date,
+    progress: Callable[[ProgressEvent], None] | None,
+    say: Callable[[str], None],
+) -> dg.ExecuteInProcessResult:
+    """One in-process run of `job` for billing days [start, end], recorded in `instance`."""
     loggers: dict[str, object] = {"console": {"config": {"log_level": "CRITICAL"}}}
     if progress is not None:
         job, loggers["tokencomp_progress"] = with_progress(job, progress), {}
-    instance = instance or dagster_instance()
     run_id = str(uuid.uuid4())
     with watch_run(instance, run_id, say) as watch:
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
             tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
+                RANGE_START: start.isoformat(),
+                RANGE_END: end.isoformat(),
                 "tokencomp/trigger": "cli",
                 **process_tags(),
             },
@@ -87,8 +158,66 @@ def run_nightly(
         )
     if watch.interrupted:
         raise KeyboardInterrupt
-    failed_steps, failed_checks, error = explain(result.all_events)
-    return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error)
+    return result
+
+
+def pull_outcome(run_id: str, events: Iterable[dg.DagsterEvent], changed: date | None = None) -> PullOutcome:
+    """Per source (or provider step) of a pull run: what was pulled, skipped (why) and failed (why)."""
+    pulled: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for event in events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            key, meta = event.asset_key, event.step_materialization_data.materialization.metadata
+            if key is not None and key.path[0] == PULL_GROUP:
+                pulled[key.path[-1]] = _pulled_note(meta)
+        elif event.event_type == dg.DagsterEventType.ASSET_OBSERVATION:
+            key, meta = event.asset_key, event.asset_observation_data.asset_observation.metadata
+            if key is not None and key.path[0] == PULL_GROUP and "skipped" in meta:
+                skipped[key.path[-1]] = str(meta["skipped"].value)
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_key:
+            failed[event.step_key.removeprefix(f"{PULL_GROUP}__")] = _failure_reason(event)
+    order = {name: i for i, name in enumerate(pullable())}  # registry order, then provider steps by name
+
+    def ordered(found: dict[str, str]) -> dict[str, str]:
+        return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+    return PullOutcome(run_id, ordered(pulled), ordered(skipped), ordered(failed), changed)
+
+
+def _pulled_note(meta: Mapping[str, dg.MetadataValue]) -> str:
+    if "pulled_from" not in meta:
+        return "done"
+    value = {k: v.value for k, v in meta.items()}
+    new = f", {value['pages_landed']} new" if value["pages_landed"] != value["pages"] else ""
+    bad = f", {value['pages_quarantined']} quarantined" if value["pages_quarantined"] else ""
+    return f"{value['pulled_from']} … {value['pulled_to']}: {value['pages']} page(s){new}{bad}"
+
+
+def pull_status(instance: dg.DagsterInstance, manifest: pl.DataFrame) -> list[str]:
+    """`tokencomp status` lines on the last pull run: each source pulled, and as warnings each skipped (no key)
+    and each failed one, with how fresh the data the warehouse holds for it is (from the manifest)."""
+    last = last_pull(instance)
+    if last is None:
+        return ["Last pull: none (`tokencomp run` pulls every source whose key is set)"]
+    run, pulled = last
+    lines = [f"Last pull: run {run.run_id[:8]} ({run.status.value})"]
+    lines += [line[0].upper() + line[1:] if line.startswith("warning") else f"  {line}" for line in pulled.lines()]
+    for source in pulled.failed:
+        through = manifest.filter(pl.col("source") == source)["max_date"].max()
+        lines.append(
+            f"Warning: {source} is stale: the warehouse holds its last good data (through {through or 'never'})"
+        )
+    return lines
+
+
+def last_pull(instance: dg.DagsterInstance) -> tuple[dg.DagsterRun, PullOutcome] | None:
+    """The latest recorded `pull` run and what it did per source (for `tokencomp status`)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name="pull"), limit=1)
+    if not runs:
+        return None
+    events = [e.dagster_event for e in instance.all_logs(runs[0].run_id) if e.dagster_event is not None]
+    return runs[0], pull_outcome(runs[0].run_id, events)
 
 
 def explain(events: Iterable[dg.DagsterEvent]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
@@ -105,20 +234,28 @@ def explain(events: Iterable[dg.DagsterEvent]) -> tuple[tuple[str, ...], tuple[s
         if event.event_type != dg.DagsterEventType.STEP_FAILURE:
             continue
         data = event.step_failure_data
+        error = _failure_reason(event)
         if data.user_failure_data is not None:
-            error = data.user_failure_data.description or ""
             check = data.user_failure_data.metadata.get("blocking_check")
             if check is not None:
                 failed_checks = (*failed_checks, f"{event.step_key}:{check.value}")
-        elif data.error is not None:
-            err = data.error
-            while err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError":
-                err = err.cause
-            error = err.message.strip().splitlines()[0] if err.message.strip() else err.cls_name or ""
         break
     if failed_checks and not error:
         error = f"blocking check failed: {', '.join(failed_checks)}"
     return failed_steps, failed_checks, error
+
+
+def _failure_reason(event: dg.DagsterEvent) -> str:
+    """The one-line reason of a STEP_FAILURE: the asset's own Failure description, else the error's first line."""
+    data = event.step_failure_data
+    if data.user_failure_data is not None:
+        return data.user_failure_data.description or ""
+    err = data.error
+    if err is None:
+        return ""
+    while err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError":
+        err = err.cause
+    return err.message.strip().splitlines()[0] if err.message.strip() else err.cls_name or ""
 
 
 def run_failure(instance: dg.DagsterInstance, run_id: str) -> str:

@@ -20,6 +20,16 @@ from pipelines.config import Settings, load_settings
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 
 
+@pytest.fixture(autouse=True)
+def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a provider API by accident: every puller's key variable is unset unless the test sets it
+    (`tokencomp run` pulls every source whose key is set)."""
+    from pipelines.clients import key_env, pullable
+
+    for source in pullable():
+        monkeypatch.delenv(key_env(source), raising=False)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Default settings with data in a fresh temporary folder (no tokencomp.toml is read)."""

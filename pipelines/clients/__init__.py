@@ -17,7 +17,7 @@ from pipelines.clients.http import AuthRefused, Page, PullError
 from pipelines.config import Settings
 from transforms.sources import spec, specs
 
-__all__ = ["AuthRefused", "PullError", "identity_pages", "key_env", "pages", "pullable", "puller"]
+__all__ = ["AuthRefused", "PullError", "identity_pages", "key_env", "pages", "provider_api", "pullable", "puller"]
 
 # a spec's `api` prefix -> (the config provider of its base URL, the key variable, the resource class)
 _CLIENTS = {
@@ -39,6 +39,11 @@ def _api(source: str) -> tuple[str, str]:
 def key_env(source: str) -> str:
     """The environment variable the key for `source` comes from."""
     return _CLIENTS[_api(source)[0]][1]
+
+
+def provider_api(source: str) -> str:
+    """The provider API `source` is pulled from (its `[clients.<provider>]`): one key, one rate limit, one pool."""
+    return _CLIENTS[_api(source)[0]][0]
 
 
 def puller(settings: Settings, source: str) -> dg.ConfigurableResource:

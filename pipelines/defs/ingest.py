@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.clients import pullable
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
 from pipelines.services.ingest import sweep_landing
@@ -18,6 +19,8 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
         kinds={"python", "file"},
         owners=["team:data-platform"],
         tags={"source": source},
+        # lineage only: a pull lands its pages in raw/ itself, in the `pull` job that runs before this one
+        deps=[dg.AssetKey(["pull", source])] if source in pullable() else [],
         description=(
             f"Accepted {source} deliveries: every file dropped in landing/{source}/ is validated by its parser and "
             "kept byte for byte in raw/ (named by sha256, listed in the manifest) or quarantined with a reason."

@@ -262,7 +262,10 @@ def test_a_re_pull_with_one_corrected_value_changes_exactly_that_value_in_lake_a
     seen: list[Request] = []
     _serve(httpserver, USAGE, [_by_cursor], seen)
     assert pull("pull", "anthropic_usage", "--from", "2026-03-02", "--to", "2026-03-04")[0] == 0
+    # `tokencomp run` pulls every source whose key is set; here the pulls are the explicit ones above
+    monkeypatch.delenv("ANTHROPIC_ADMIN_API_KEY")
     assert pull("run", "--from", "2026-03-02", "--to", "2026-03-04")[0] == 0
+    monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", FAKE_KEY)
     before, tokens_before = _lake(settings), _warehouse_tokens(settings)
     assert before.height == 4
     # the warehouse holds what the pages say, summed by plain Python from the served bytes
@@ -276,6 +279,7 @@ def test_a_re_pull_with_one_corrected_value_changes_exactly_that_value_in_lake_a
     _serve(httpserver, USAGE, [json.dumps(corrected).encode()], [])
     code, out, _ = pull("pull", "anthropic_usage", "--from", "2026-03-04", "--to", "2026-03-04")
     assert code == 0 and out.startswith("landed")
+    monkeypatch.delenv("ANTHROPIC_ADMIN_API_KEY")
     assert pull("run", "--from", "2026-03-02", "--to", "2026-03-04")[0] == 0
     after = _lake(settings)
     records, output = _warehouse_tokens(settings)

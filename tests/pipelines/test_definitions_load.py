@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipelines.clients import pullable
 from pipelines.config import load_settings
 from pipelines.definitions import defs
 from pipelines.defs.partitions import billing_days
@@ -22,6 +23,13 @@ def test_definitions_load_with_the_nightly_job_and_schedule() -> None:
     assert job.partitions_def is not None
     schedule = defs.resolve_schedule_def("nightly_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 3 * * *", "UTC")
+    # 03:00 starts the pulls; the build follows the pull run however it ends (two run-status sensors)
+    assert schedule.job_name == "pull" and defs.resolve_job_def("pull").partitions_def is not None
+    sensors = {name: defs.resolve_sensor_def(name) for name in ("build_after_pull", "build_after_failed_pull")}
+    assert {name: s.job_name for name, s in sensors.items()} == {
+        "build_after_pull": "nightly",
+        "build_after_failed_pull": "nightly",
+    }
 
 
 def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
@@ -29,9 +37,10 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
     for asset in defs.resolve_all_asset_specs():
         keys.add(asset.key.to_user_string())
         assert asset.description and len(asset.description) > 40, asset.key
-        assert asset.group_name in {"ingest", "lake", "warehouse"}, asset.key
+        assert asset.group_name in {"pull", "ingest", "lake", "warehouse"}, asset.key
         assert asset.owners and asset.kinds, asset.key
     assert keys == {
+        *(f"pull/{source}" for source in pullable()),
         *(f"raw/{source}" for source in source_ids()),
         "reference/files",
         "lake/usage",

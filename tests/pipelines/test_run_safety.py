@@ -102,8 +102,12 @@ def test_a_run_killed_in_the_build_is_failed_and_its_slot_freed_so_the_next_run_
     assert "released slot duckdb_warehouse" in done.stderr
     with _instance(home) as inst:
         assert inst.get_run_by_id(stuck).status == dg.DagsterRunStatus.FAILURE
-        runs = inst.get_runs(limit=2)
-        assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
+        runs = inst.get_runs(limit=3)  # `tokencomp run` is a pull run, then the build
+        assert [(r.job_name, r.status) for r in runs] == [
+            ("nightly", dg.DagsterRunStatus.SUCCESS),
+            ("pull", dg.DagsterRunStatus.SUCCESS),
+            ("nightly", dg.DagsterRunStatus.FAILURE),
+        ]
     assert _slot_holders(home) == set()
 
     status = subprocess.run(
