@@ -15,16 +15,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
-from pipelines.locks import data_dir_lock, lock_holder, private_files
+from pipelines.locks import data_dir_lock, private_files
 from pipelines.progress import ProgressDisplay
 from pipelines.services.reference import LATER_KINDS, USER_KINDS, ReferenceError, load_reference
 from pipelines.services.salaries import load_salaries
-from pipelines.summary import SUMMARY_WIDTH, attribution_line, read_only_command, summary
+from pipelines.summary import SUMMARY_WIDTH, read_only_command, summary
 from pipelines.summary import share as _share  # noqa: F401 - tests read it here
 from pipelines.summary import usd as _usd
 from pipelines.terminal import plain, shown
@@ -365,103 +364,10 @@ def cmd_reprice(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Freshness per source, last runs, unattributed share, unpriced models, quarantined files."""
-    from pipelines.services.ingest import manifest_problems, read_manifest, read_quarantine
+    from pipelines.status_command import print_status
 
-    settings = _settings(args)
-    manifest = read_manifest(settings)
-    table = Table(title=f"Sources ({shown(settings.data_dir)})")
-    for col in ("source", "role", "files", "last landed", "data through", "lines rejected"):
-        table.add_column(col, no_wrap=True)
-    from transforms.sources import source_ids
-
-    for source in source_ids():
-        rows = manifest.filter(pl.col("source") == source)
-        enabled = source in settings.enabled_sources
-        if rows.height == 0:
-            table.add_row(source, settings.role_of(source), "0", "never" if enabled else "disabled", "-", "-")
-            continue
-        table.add_row(
-            source,
-            settings.role_of(source),
-            str(rows.height),
-            rows["landed_at"].max().strftime("%Y-%m-%d %H:%M UTC"),  # type: ignore[union-attr]
-            str(rows["max_date"].max()),
-            str(rows["rejected"].sum()),
-        )
-    out.print(table)
-    qlog = settings.quarantine / "quarantine.jsonl"
-    quarantined = read_quarantine(settings).height
-    out.print(f"Quarantined files: {quarantined}" + (f" (see {shown(qlog)})" if quarantined else ""))
-    outside = int(manifest["outside_partitions"].sum() or 0)
-    if outside:
-        out.print(
-            f"Rows outside the partitions: {outside} (dated before {settings.first_partition_date} or in the "
-            "future; kept in raw, in no partition)"
-        )
-    for problem in manifest_problems(settings):
-        out.print(plain(f"Warning: {problem}"), markup=False)
-    holder = lock_holder(settings.data_dir)
-    out.print(f"Data dir lock: {shown(holder.describe()) if holder else 'free'}")
-    _print_runs(manifest)
-    if settings.warehouse_path.exists():
-        _print_warehouse_status(settings.warehouse_path)
-        from pipelines.export_command import invoice_status_lines
-
-        for line in invoice_status_lines(settings):
-            out.print(plain(line), markup=False)
-    else:
-        out.print("Warehouse: not built yet (run `tokencomp run` or `tokencomp demo`)")
+    print_status(_settings(args), out)
     return EXIT_OK
-
-
-def _print_warehouse_status(warehouse: Path) -> None:
-    import duckdb
-
-    from warehouse.report import query
-
-    try:
-        attribution = query(warehouse, "attribution").row(0, named=True)
-        unpriced = query(warehouse, "unpriced")
-    except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        out.print(
-            f"Warehouse: unreadable or built by an older tokencomp ({shown(first)}); run `tokencomp run` to rebuild"
-        )
-        return
-    out.print(attribution_line(attribution))
-    if unpriced.height:
-        out.print(
-            "Unpriced models (flagged, not priced at $0): "
-            + ", ".join(shown(f"{r['provider']}/{r['model']}") for r in unpriced.iter_rows(named=True))
-        )
-    else:
-        out.print("Unpriced models: none")
-
-
-def _print_runs(manifest: pl.DataFrame) -> None:
-    from pipelines.instance import free_dead_runs, freed_reason
-    from pipelines.runner import dagster_instance, pull_status, run_failure
-
-    instance = dagster_instance()
-    for freed in free_dead_runs(instance):
-        out.print(shown(freed.line()))
-    runs = instance.get_runs(limit=5)
-    if not runs:
-        out.print("Last runs: none")
-        return
-    table = Table(title="Last runs")
-    for col in ("run", "job", "status", "window", "failed because"):
-        table.add_column(col)
-    for run in runs:
-        window = (
-            f"{run.tags.get('dagster/asset_partition_range_start', '')} … "
-            f"{run.tags.get('dagster/asset_partition_range_end', '')}"
-        )
-        reason = freed_reason(run) or (run_failure(instance, run.run_id) if run.status.value == "FAILURE" else "")
-        table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
-    out.print(table)
-    for line in pull_status(instance, manifest):  # skipped (no key) and failed pulls are warnings
-        out.print(plain(line), markup=False)
 
 
 # --- parser ------------------------------------------------------------------------------------------
