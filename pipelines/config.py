@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from transforms.common import DEFAULT_MEMORY_SHARE, EngineLimits, configure_engine, machine_memory
 from transforms.sources import default_roles, source_ids
 
 CONFIG_ENV = "TOKENCOMP_CONFIG"
@@ -59,6 +60,7 @@ class Settings:
     max_inflated_bytes: int = 100 * 1024**3
     max_inflation_ratio: int = 200
     clients: dict[str, ClientConfig] = field(default_factory=dict)
+    engine: EngineLimits = field(default_factory=EngineLimits.for_machine)
 
     @property
     def landing(self) -> Path:
@@ -156,9 +158,37 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             max_inflation_ratio=_positive(raw["ingest"], "max_inflation_ratio", "times"),
             clients=_clients(raw.get("clients", {})),
         )
+        settings = replace(settings, engine=_engine(raw.get("duckdb", {}), settings.scratch))
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
+    configure_engine(settings.engine)  # every DuckDB connection of this process runs within these
     return settings
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _engine(section: dict[str, Any], scratch: Path) -> EngineLimits:
+    """`[duckdb]`: memory_limit ("auto" = a share of this machine's RAM, or e.g. "4GiB"), threads (0 = every
+    CPU) and temp_directory ("" = a per-process folder in <data_dir>/_tmp/, swept when its process is gone)."""
+    memory = section.get("memory_limit", "auto")
+    if memory == "auto":
+        limit = int(machine_memory() * DEFAULT_MEMORY_SHARE)
+    else:
+        text = str(memory).strip().lower().replace(" ", "")
+        number = text.rstrip("kmgtib")
+        unit = text[len(number) :]
+        if not number.isdigit() or unit not in _SIZE_UNITS or int(number) == 0:
+            raise ConfigError(
+                f'invalid configuration: duckdb.memory_limit must be "auto" or a size like "4GiB", not {memory!r}'
+            )
+        limit = int(number) * _SIZE_UNITS[unit]
+    threads = section.get("threads", 0)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ConfigError(f"invalid configuration: duckdb.threads must be a whole number >= 0, not {threads!r}")
+    temp = section.get("temp_directory", "")
+    folder = Path(temp).expanduser().resolve() if temp else scratch / f"duckdb-{os.getpid()}-spill"
+    return EngineLimits(limit, threads or os.cpu_count() or 1, folder)
 
 
 def _roles(configured: dict[str, Any]) -> dict[str, dict[str, str]]:
