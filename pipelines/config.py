@@ -93,6 +93,11 @@ class Settings:
         return self.data_dir / "_tmp"
 
     @property
+    def parsed_lines(self) -> Path:
+        """Validated lines ingest kept for the lake build (a cache keyed by sha256: deleting it costs a re-parse)."""
+        return self.data_dir / "_parsed"
+
+    @property
     def warehouse_path(self) -> Path:
         """The published finance warehouse (full view)."""
         return self.data_dir / "warehouse.duckdb"

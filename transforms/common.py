@@ -101,6 +101,26 @@ def inflate_limits(limits: InflateLimits) -> Iterator[None]:
         _LIMITS.reset(token)
 
 
+_STAGE: ContextVar[Path | None] = ContextVar("tokencomp_parsed_lines", default=None)
+
+
+@contextlib.contextmanager
+def parsed_lines(folder: Path | None) -> Iterator[None]:
+    """Keep the validated lines a line reader parses under `folder` (by source, parser version and sha256)
+    while the block runs, and reuse them: a delivery is parsed once, at ingest, and the lake build reads
+    what ingest kept. The folder is a cache: deleting it costs a re-parse, never data."""
+    token = _STAGE.set(folder)
+    try:
+        yield
+    finally:
+        _STAGE.reset(token)
+
+
+def parsed_lines_folder() -> Path | None:
+    """Where line readers keep validated lines in this block (None: nowhere beyond the call)."""
+    return _STAGE.get()
+
+
 def scratch_prefix() -> str:
     """Prefix of a scratch folder; the process id lets a later start sweep the folders of dead processes."""
     return f"inflate-{os.getpid()}-"

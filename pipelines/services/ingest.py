@@ -23,7 +23,15 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.services.storage import append_jsonl, read_jsonl
-from transforms.common import InflateLimits, RawFile, UnreadableFile, inflate_limits, scratch_dir
+from transforms.common import (
+    InflateLimits,
+    RawFile,
+    UnreadableFile,
+    engine_limits,
+    inflate_limits,
+    parsed_lines,
+    scratch_dir,
+)
 from transforms.sources import is_source, parse, spec
 
 MANIFEST_SCHEMA = pl.Schema(
@@ -378,7 +386,12 @@ def ingest(
     refused: list[Refused] = []
     found = discover(source, paths, inbox=inbox, refused=refused)
     outcomes: list[Outcome] = []
-    with _locked(settings), inflate_limits(parsing(settings)), scratch_dir() as incoming:
+    with (
+        _locked(settings),
+        inflate_limits(parsing(settings)),
+        parsed_lines(settings.parsed_lines),
+        scratch_dir() as incoming,
+    ):
         for r in refused:
             _quarantine(settings, source, r.path, r.name, None, r.reason, at)
             outcomes.append(Outcome(source, r.name, "quarantined", "", r.path, reason=r.reason))
@@ -463,15 +476,17 @@ def ingest(
 
 # Files validated in one parser call, at most (their text; a compressed file weighs ten times its size):
 # the parser's result for a batch is held in memory, so a large delivery is checked a batch at a time.
+# A smaller DuckDB memory limit makes the batches smaller.
 INGEST_BATCH_BYTES = 512 * 2**20
 
 
 def _ingest_batches(files: list[RawFile]) -> Iterator[list[RawFile]]:
+    limit = min(INGEST_BATCH_BYTES, engine_limits().memory_limit // 2)
     batch: list[RawFile] = []
     size = 0
     for f in files:
         weight = f.path.stat().st_size * (10 if f.path.suffix.lower() in _SUFFIXES else 1)
-        if batch and size + weight > INGEST_BATCH_BYTES:
+        if batch and size + weight > limit:
             yield batch
             batch, size = [], 0
         batch.append(f)

@@ -16,7 +16,11 @@ bucket's keys at a time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -30,10 +34,12 @@ from transforms.common import (
     engine_limits,
     file_index,
     finish,
+    parsed_lines_folder,
     plain_text_paths,
     scratch_dir,
 )
-from transforms.sources._readers.base import lost_delivery, open_connection, require_owners, spec_params
+from transforms.schema import USAGE_SCHEMA
+from transforms.sources._readers.base import open_connection, reader_sql, require_owners, spec_params
 from transforms.sources._registry import SourceSpec
 
 # Text per batch and per merge bucket, at most; a smaller DuckDB memory limit lowers both.
@@ -53,80 +59,127 @@ def _weight(f: RawFile) -> int:
     return size * _COMPRESSED_WEIGHT if f.path.suffix.lower() in (".gz", ".zst", ".zstd") else size
 
 
-def _batches(files: Sequence[RawFile]) -> Iterator[tuple[int, list[RawFile]]]:
-    """(first delivery number, files) in delivery order, each batch at most `batch_bytes()` of text."""
-    limit, start, batch, size = batch_bytes(), 0, [], 0
-    for i, f in enumerate(files):
+def _batches(files: Sequence[RawFile]) -> Iterator[list[RawFile]]:
+    """The files in order, in batches of at most `batch_bytes()` of text (a larger file alone)."""
+    limit, batch, size = batch_bytes(), [], 0
+    for f in files:
         w = _weight(f)
         if batch and size + w > limit:
-            yield start, batch
-            start, batch, size = i, [], 0
+            yield batch
+            batch, size = [], 0
         batch.append(f)
         size += w
     if batch:
-        yield start, batch
+        yield batch
+
+
+def _stage(spec: SourceSpec, work: Path) -> Path:
+    """Where this call keeps validated lines: the configured `parsed_lines` folder (per source and parser
+    version, so a changed mapping never reuses old lines), else the call's own scratch."""
+    root = parsed_lines_folder()
+    if root is None:
+        return work / "staged"
+    version = hashlib.sha256((reader_sql("jsonl") + spec.mapping_sql()).encode()).hexdigest()[:12]
+    return root / spec.id / version
 
 
 def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
     """Canonical rows from JSONL deliveries; a file that is not UTF-8 text raises `UnreadableFile`.
 
-    A bad line is rejected with its line number and field and the rest of the file loads.
+    A bad line is rejected with its line number and field and the rest of the file loads. A delivery
+    whose lines were kept before (by ingest, under `parsed_lines`) is not parsed again.
     """
     require_owners(spec, files)
     con = open_connection(spec, "jsonl")
     # every result below is ordered explicitly; not keeping insertion order lets the halves run together
     con.execute("set preserve_insertion_order = false")
-    con.execute("create temp table deliveries as from jsonl_delivery_columns()")
-    con.execute("create temp table counts as from jsonl_count_columns()")
-    con.execute("create temp table rejected as from jsonl_reject_columns()")
     with scratch_dir() as work:
-        text = 0
-        for start, batch in _batches(files):
-            text += _read_batch(con, batch, start, work / "lines" / f"batch={start:09d}")
-        lost_delivery(con, "counts")
-        bad = con.execute(
-            "select file from deliveries where delivery in (select delivery from counts where not_utf8)"
-            " order by delivery limit 1"
-        ).fetchone()
-        if bad is not None:
-            raise UnreadableFile(bad[0], None, "not UTF-8")
+        stage = _stage(spec, work)
+        stage.mkdir(parents=True, exist_ok=True)
+        todo: dict[str, RawFile] = {}  # each file once, even when two engineers delivered it
+        for f in files:
+            if not f.path.is_file():  # raw keeps every delivery: a missing one is a bug, not bad data
+                raise FileNotFoundError(f.path)
+            if f.sha256 not in todo and not (stage / f"{f.sha256}.json").exists():
+                todo[f.sha256] = f
+        not_utf8: set[str] = set()
+        for number, batch in enumerate(_batches(list(todo.values()))):
+            not_utf8 |= _stage_batch(con, batch, stage, work / f"batch-{number}")
+        for f in files:  # the first unreadable delivery, in delivery order
+            if f.sha256 in not_utf8:
+                raise UnreadableFile(f.name, None, "not UTF-8")
+        marks = {f.sha256: json.loads((stage / f"{f.sha256}.json").read_text()) for f in files}
+        index = file_index(files, [str(stage / f.sha256) for f in files]).with_row_index("delivery")
+        index = index.cast({"delivery": pl.Int64}).with_columns(
+            parsed=pl.Series([int(marks[f.sha256]["parsed"]) for f in files], dtype=pl.Int64)
+        )
+        con.register("deliveries_frame", index)
+        con.execute("create temp table deliveries as select * from deliveries_frame")
+        con.unregister("deliveries_frame")
+        parts = sorted(str(p) for p in {stage / f.sha256 for f in files} for p in p.glob("*.parquet"))
+        text = sum(int(m["text_bytes"]) for m in marks.values())
         buckets = max(1, math.ceil(text / min(BUCKET_BYTES, max(1, engine_limits().memory_limit // 4))))
-        parts = sorted(str(p) for p in (work / "lines").glob("*/*.parquet"))
         rows_dir = work / "rows"
         rows_dir.mkdir()
-        con.execute("create temp table line_dates as from jsonl_date_columns()")
-        for bucket in range(buckets):
-            _merge_bucket(con, spec, parts, bucket, buckets, rows_dir / f"bucket-{bucket:05d}.parquet")
+        con.execute(
+            "create temp table rejected (delivery bigint, line bigint, reject_field varchar, reject_reason varchar)"
+        )
+        con.execute("create temp table line_dates (delivery bigint, min_date date, max_date date)")
+        if parts:
+            con.execute(
+                "insert into rejected select delivery, line, reject_field, reject_reason"
+                " from jsonl_staged('deliveries', $parts) where reject_reason is not null",
+                {"parts": parts},
+            )
+            for bucket in range(buckets):
+                _merge_bucket(con, spec, parts, bucket, buckets, rows_dir / f"bucket-{bucket:05d}.parquet")
         written = sorted(str(p) for p in rows_dir.glob("*.parquet"))
-        rows = con.sql("from read_parquet($p)", params={"p": written}).pl()
+        rows = con.sql("from read_parquet($p)", params={"p": written}).pl() if written else USAGE_SCHEMA.to_frame()
     rejects = con.sql("from jsonl_rejects('rejected', 'deliveries')").pl()
-    stats = con.sql("from jsonl_stats('counts', 'rejected', 'line_dates', 'deliveries')").pl()
+    stats = con.sql("from jsonl_stats('rejected', 'line_dates', 'deliveries')").pl()
     return finish(rows, rejects, stats)
 
 
-def _read_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], start: int, out: Path) -> int:
-    """Parse one batch of files: count lines, keep rejects, write usage lines to `out`; return its text bytes."""
+def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Path, out: Path) -> set[str]:
+    """Parse one batch of files (one delivery each) and keep each file's usage lines and rejects in
+    `stage/<sha256>/` with its counts in `stage/<sha256>.json`; return the sha256s that are not UTF-8."""
     with plain_text_paths(batch) as paths:
-        frame = file_index(batch, paths).with_row_index("delivery", offset=start).cast({"delivery": pl.Int64})
+        frame = file_index(batch, paths).with_row_index("delivery").cast({"delivery": pl.Int64})
         con.register("batch_frame", frame)
         con.execute("create or replace temp table batch_deliveries as select * from batch_frame")
         con.unregister("batch_frame")
-        con.execute("insert into deliveries by name from batch_deliveries")
-        distinct = sorted(set(paths))
         # DuckDB reads files on one thread per scan, so the files are read in two halves whose scans
         # run side by side.
         con.execute(
             "create or replace temp table lines as from source_lines('batch_deliveries', $first_half)"
             " union all from source_lines('batch_deliveries', $second_half)",
-            {"first_half": distinct[0::2], "second_half": distinct[1::2]},
+            {"first_half": paths[0::2], "second_half": paths[1::2]},
         )
-        text = sum(Path(p).stat().st_size for p in distinct)
-    con.execute("insert into counts by name from jsonl_counts('lines')")
-    con.execute("insert into rejected by name from jsonl_line_rejects('lines')")
-    out.mkdir(parents=True)  # written even when empty, so the merge always knows the columns
-    con.sql("from jsonl_kept('lines')").write_parquet(str(out / "part.parquet"), compression="zstd")
+        text = [Path(p).stat().st_size for p in paths]
+    counts = {d: (parsed, bad) for d, parsed, bad in con.execute("from jsonl_counts('lines')").fetchall()}
+    con.sql("from jsonl_kept('lines', 'batch_deliveries')").write_parquet(
+        str(out), partition_by=["raw_sha256"], compression="zstd"
+    )
     con.execute("drop table lines")
-    return text
+    not_utf8: set[str] = set()
+    for delivery, f in enumerate(batch):
+        if delivery not in counts:  # read_blob names files as given; anything else is a bug, not bad data
+            raise FileNotFoundError(f.name)
+        parsed, bad = counts[delivery]
+        if bad:
+            not_utf8.add(f.sha256)
+            continue
+        target = stage / f.sha256
+        kept = out / f"raw_sha256={f.sha256}"
+        if not kept.exists():
+            kept.mkdir(parents=True)  # a file with no usage line and no reject keeps an empty folder
+        if target.exists():  # left by a run that stopped before its mark: replaced
+            shutil.rmtree(target)
+        os.replace(kept, target)
+        mark = stage / f".{f.sha256}.json.tmp"
+        mark.write_text(json.dumps({"parsed": int(parsed), "text_bytes": text[delivery]}))
+        os.replace(mark, stage / f"{f.sha256}.json")  # written last: the lines are complete
+    return not_utf8
 
 
 def _merge_bucket(
@@ -135,8 +188,8 @@ def _merge_bucket(
     """Merge the usage lines of one hash bucket of the natural key into canonical rows, written to `out`."""
     key = ", ".join(f'"{c}"' for c in spec.natural_key)  # identifiers from the spec, never values
     con.execute(
-        f"create or replace temp table bucket_lines as select * from read_parquet($parts, hive_partitioning = false)"
-        f" where hash({key}) % $buckets = $bucket",
+        f"create or replace temp table bucket_lines as from jsonl_staged('deliveries', $parts)"
+        f" where is_usage and hash({key}) % $buckets = $bucket",
         {"parts": parts, "buckets": buckets, "bucket": bucket},
     )
     con.execute(

@@ -60,47 +60,29 @@ select delivery, owner, not_utf8, line, counted, txt
 from counted
 where counted or line = 1;
 
--- The streaming reader's own tables (transforms/sources/_readers/jsonl.py), created empty with their types:
--- every delivery's lineage, each batch's line counts, rejected lines, and the dates each bucket's merge gives.
-create or replace temp macro jsonl_delivery_columns() as table
-select
-    null::bigint as delivery,
-    null::varchar as filename,
-    null::varchar as raw_sha256,
-    null::bigint as seq,
-    null::timestamptz as ingested_at,
-    null::varchar as file,
-    null::varchar as owner
-limit 0;
-
-create or replace temp macro jsonl_count_columns() as table
-select null::bigint as delivery, null::bigint as parsed, null::boolean as not_utf8
-limit 0;
-
-create or replace temp macro jsonl_reject_columns() as table
-select null::bigint as delivery, null::bigint as line, null::varchar as reject_field, null::varchar as reject_reason
-limit 0;
-
-create or replace temp macro jsonl_date_columns() as table
-select null::bigint as delivery, null::date as min_date, null::date as max_date
-limit 0;
-
--- Per batch (`lines` = a source's `source_lines`): counted lines per delivery, the rejects, and the usage
--- lines the merge needs (the only per-line data kept past the batch).
+-- The streaming reader's macros (transforms/sources/_readers/jsonl.py). Per batch (`lines` = a source's
+-- `source_lines` over `deliveries`): the counted lines per delivery, and the lines kept past the batch,
+-- once per file (sha256): usage lines and rejects, slim columns, no text, no owner (a delivery's own).
 create or replace temp macro jsonl_counts(lines) as table
 select delivery, count(*) filter (where counted) as parsed, bool_or(not_utf8) as not_utf8
 from query_table(lines)
 group by delivery;
 
-create or replace temp macro jsonl_line_rejects(lines) as table
-select delivery, line, reject_field, reject_reason
-from query_table(lines)
-where counted and reject_reason is not null;
+create or replace temp macro jsonl_kept(lines, deliveries) as table
+with first_delivery as (
+    select raw_sha256, min(delivery) as delivery from query_table(deliveries) group by raw_sha256
+)
+select f.raw_sha256, l.* exclude (delivery, owner, not_utf8)
+from query_table(lines) as l
+join first_delivery as f using (delivery)
+where l.is_usage or (l.counted and l.reject_reason is not null);
 
-create or replace temp macro jsonl_kept(lines) as table
-select * exclude (not_utf8)
-from query_table(lines)
-where is_usage;
+-- The kept lines of every delivery, read back from `paths` (one folder per sha256), with the
+-- delivery's number and owner: a file delivered by two engineers is two deliveries.
+create or replace temp macro jsonl_staged(deliveries, paths) as table
+select s.* exclude (filename), d.delivery, lower(trim(d.owner)) as owner
+from read_parquet(paths, filename = true, hive_partitioning = false) as s
+join query_table(deliveries) as d on d.raw_sha256 = regexp_extract(s.filename, '([0-9a-f]{64})/[^/]*$', 1);
 
 -- What the reader hands back: one reject row per rejected line, and per delivery parsed = loaded +
 -- rejected with the billing dates its loaded lines cover.
@@ -109,11 +91,8 @@ select d.raw_sha256, d.file, r.line, r.reject_field as field, r.reject_reason as
 from query_table(rejected) as r join query_table(deliveries) as d using (delivery)
 order by r.delivery, r.line;
 
-create or replace temp macro jsonl_stats(counts, rejected, dates, deliveries) as table
-with parsed as (
-    select delivery, sum(parsed)::bigint as parsed from query_table(counts) group by delivery
-),
-rejects as (
+create or replace temp macro jsonl_stats(rejected, dates, deliveries) as table
+with rejects as (
     select delivery, count(*) as rejected from query_table(rejected) group by delivery
 ),
 covered as (
@@ -123,13 +102,12 @@ covered as (
 )
 select
     d.raw_sha256,
-    coalesce(p.parsed, 0) as parsed,
-    coalesce(p.parsed, 0) - coalesce(r.rejected, 0) as loaded,
+    d.parsed,
+    d.parsed - coalesce(r.rejected, 0) as loaded,
     coalesce(r.rejected, 0) as rejected,
     c.min_date,
     c.max_date
 from query_table(deliveries) as d
-left join parsed as p using (delivery)
 left join rejects as r using (delivery)
 left join covered as c using (delivery)
 order by d.delivery;
