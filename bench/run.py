@@ -36,7 +36,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import Corpus, write_corpus  # noqa: E402
+from generate import Corpus, write_corpus
 
 HERE = Path(__file__).resolve().parent
 SIZES = {"100K": 100_000, "1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
@@ -119,7 +119,9 @@ def lake_tokens(data: Path) -> dict[tuple[str, str], int]:
     return {(r[0], str(r[1])): int(r[2]) for r in daily.iter_rows()}
 
 
-def bench_size(label: str, lines: int, repeat: int, work: Path, rows: list[list[str]], notes: list[str]) -> None:
+def bench_size(
+    label: str, lines: int, repeat: int, work: Path, rows: list[list[str]], notes: list[str], ccusage_sizes: list[str]
+) -> None:
     """Generate one corpus, run every case on it, append table rows and notes."""
     where = work / label
     landing = where / "landing" / "claude_code_logs"
@@ -163,7 +165,7 @@ def bench_size(label: str, lines: int, repeat: int, work: Path, rows: list[list[
                 f"({'equal' if same else 'DIFFERENT'}); list cost {cost[0]:.2f} vs {cost[1]:.2f} USD "
                 f"({'equal' if cost[0] == cost[1] else 'differs by ' + format(cost[0] - cost[1], '.6f')})."
             )
-            binary = ccusage_binary()
+            binary = ccusage_binary() if label in ccusage_sizes else None
             if binary:
                 cc, cc_tokens = run_ccusage(binary, corpus, where)
                 runs["ccusage"].append(cc)
@@ -175,6 +177,8 @@ def bench_size(label: str, lines: int, repeat: int, work: Path, rows: list[list[
                     f"tokens, the lake {sum(ours_tokens.values()):,}; ccusage dedups by message id + request id, so "
                     "it counts a sidechain replay, which has a new request id, again)."
                 )
+            elif label not in ccusage_sizes:
+                notes.append(f"- {label} ccusage: not run at this size (`--ccusage-sizes`, default 100K,1M).")
             else:
                 notes.append(f"- {label} ccusage: not run, no ccusage found ({CCUSAGE_HINT}).")
         shutil.rmtree(data)
@@ -183,7 +187,7 @@ def bench_size(label: str, lines: int, repeat: int, work: Path, rows: list[list[
     for name in ("baseline", "raw copy", "ingest", "lake build", "ingest + lake build", "warehouse build", "ccusage"):
         if name not in runs:
             if name == "ccusage":
-                rows.append([f"claude_code_logs {label}: ccusage", "", "not run", "", "", f"({CCUSAGE_HINT})", host])
+                rows.append([f"claude_code_logs {label}: ccusage", "", "not run", "", "", "(see notes)", host])
             continue
         wall = statistics.median(r.wall for r in runs[name])
         rss = max(r.rss_mib for r in runs[name])
@@ -208,13 +212,15 @@ def main() -> int:
     ap.add_argument("--size", default=os.environ.get("SIZE", ""), help="add one size (SIZE=100M)")
     ap.add_argument("--repeat", type=int, default=int(os.environ.get("REPEAT", "3")))
     ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    ap.add_argument("--ccusage-sizes", default="100K,1M", help="sizes ccusage also runs on (it is slow)")
     a = ap.parse_args()
     labels = [s for s in a.sizes.split(",") if s] + ([a.size] if a.size and a.size not in a.sizes else [])
     rows: list[list[str]] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="tokencomp-bench-", dir=os.environ.get("BENCH_DIR")) as tmp:
         for label in labels:
-            bench_size(label, SIZES[label], a.repeat if label == "1M" else 1, Path(tmp), rows, notes)
+            repeat = a.repeat if SIZES[label] <= 1_000_000 else 1
+            bench_size(label, SIZES[label], repeat, Path(tmp), rows, notes, a.ccusage_sizes.split(","))
     head = ["case", "rows", "wall s", "rows/s", "peak RSS MiB", "ratio to baseline", "machine"]
     table = [f"| {' | '.join(head)} |", f"| {' | '.join('---' for _ in head)} |"]
     table += [f"| {' | '.join(r)} |" for r in rows]
