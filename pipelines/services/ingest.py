@@ -1,8 +1,10 @@
 """Landing → raw/ (immutable, by sha256, with an append-only manifest) or quarantine/ (with a reason).
 
-Every landed file ends in exactly one of the two. A file is validated by its source's own parser
-before it is accepted, so the manifest can record the dates it covers and the line counts
-(parsed = loaded + rejected). Landing the same bytes twice is a no-op.
+Every landed file ends in exactly one of the two. A file is read once, as it is copied into scratch
+(hashed on the way, or reflinked), and that copy is validated by its source's own parser before it is
+accepted, so the manifest can record the dates it covers and the line counts (parsed = loaded +
+rejected), then moved into raw/. A line source's validated lines are kept under `_parsed/` for the lake
+build, which then does not parse the file again. Landing the same bytes twice is a no-op.
 """
 
 from __future__ import annotations
@@ -102,27 +104,27 @@ def sha256_of(path: Path) -> str:
 _FICLONE = 0x40049409
 
 
-def _reflink(src: Path, dst: Path) -> bool:
-    """Clone `src` to `dst` where the filesystem supports it (never a hard link: raw must not change when
-    the user's file does); False when it does not, with `dst` left empty for a plain copy."""
-    with src.open("rb") as s, dst.open("wb") as d:
-        try:
-            fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
-        except OSError:
-            return False
-    return True
+_REFLINK_DEVICES: set[int] = set()  # filesystems where a clone failed once: plain copies from then on
 
 
 def copy_hashed(src: Path, dst: Path) -> str:
-    """Copy `src` to `dst` in bounded blocks (or reflink it), returning the sha256 of the bytes written.
+    """Copy `src` to a new file `dst` in bounded blocks (or reflink it), returning the sha256 of the bytes
+    written. Never a hard link: raw must not change when the user's file does.
 
     The bytes are read once: hashed as they are copied. After a reflink the clone itself is hashed, so the
-    digest is always that of the bytes raw keeps, even if the user's file changes meanwhile.
+    digest is always that of the bytes raw keeps, even if the user's file changes meanwhile. `dst` is
+    opened once (a truncate-and-rewrite would make ext4 flush it on close).
     """
     digest = hashlib.sha256()
-    if _reflink(src, dst):
-        return sha256_of(dst)
-    with src.open("rb") as fh, dst.open("wb") as out:
+    with src.open("rb") as fh, dst.open("xb") as out:
+        device = os.fstat(out.fileno()).st_dev
+        if device not in _REFLINK_DEVICES:
+            try:
+                fcntl.ioctl(out.fileno(), _FICLONE, fh.fileno())
+            except OSError:
+                _REFLINK_DEVICES.add(device)
+            else:
+                return sha256_of(dst)
         while block := fh.read(1 << 20):
             digest.update(block)
             out.write(block)
