@@ -7,11 +7,13 @@ deliveries, source, provider, publisher)` (the canonical rows the lines merge in
 `delivery_rank`) and `source_checked(lines, rows)` (one record per counted line, see collect.sql).
 
 Memory stays bounded however many files there are. Files are read in batches of at most
-`batch_bytes()` of text; each batch keeps only its usage lines and rejects (slim columns, no text), in
-Parquet under a scratch folder. The merge then runs bucket by bucket: every line of one natural key
-hashes to the same bucket, so merging each bucket alone equals merging everything at once (every file
-and delivery, sidechain replays and sessions across midnight included), while DuckDB holds one
-bucket's keys at a time.
+`batch_bytes()` of text; each file keeps only its usage lines and rejects (slim columns, no text, no
+owner), in Parquet under `<folder>/<sha256>/` with its line count in `<sha256>.json`. The folder is the
+`parsed_lines` one when the pipeline set it (ingest writes it, the lake build reads it: each file is
+parsed once), else scratch. The merge then runs bucket by bucket: every line of one natural key hashes
+to the same bucket, so merging each bucket alone equals merging everything at once (every file and
+delivery, sidechain replays and sessions across midnight included), while DuckDB holds one bucket's
+keys at a time.
 """
 
 from __future__ import annotations
