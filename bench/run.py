@@ -126,7 +126,12 @@ def bench_size(
     where = work / label
     landing = where / "landing" / "claude_code_logs"
     t0 = time.perf_counter()
-    corpus = write_corpus(landing, lines, compress=label == "100M")
+    facts = where / "corpus.json"  # a corpus left by an interrupted run (BENCH_DIR kept) is reused
+    if facts.exists():
+        corpus = Corpus(**json.loads(facts.read_text()))
+    else:
+        corpus = write_corpus(landing, lines, compress=label == "100M")
+        facts.write_text(json.dumps(corpus.as_dict()))
     print(f"bench {label}: wrote {corpus.lines:,} lines, {corpus.messages:,} messages, {corpus.files:,} files, "
           f"{corpus.bytes / 2**20:,.0f} MiB in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
     notes.append(
@@ -149,8 +154,9 @@ def bench_size(
         runs["lake build"].append(lake)
         runs["ingest + lake build"].append(Run(ing.wall + lake.wall, max(ing.rss_mib, lake.rss_mib), lake.facts))
         ratios.append((ing.wall + lake.wall) / base.wall)
-        print(f"  pair {i + 1}: baseline {base.wall:.1f} s, ingest {ing.wall:.1f} s + lake {lake.wall:.1f} s "
-              f"= {ratios[-1]:.2f}x", flush=True)  # fmt: skip
+        print(f"  pair {i + 1}: baseline {base.wall:.1f} s ({base.rss_mib:.0f} MiB), ingest {ing.wall:.1f} s "
+              f"({ing.rss_mib:.0f} MiB) + lake {lake.wall:.1f} s ({lake.rss_mib:.0f} MiB) = {ratios[-1]:.2f}x",
+              flush=True)  # fmt: skip
         if i == repeat - 1:
             runs["warehouse build"].append(case("warehouse", data, cwd=where))
             copied = where / "copy"
@@ -174,8 +180,9 @@ def bench_size(
                 notes.append(
                     f"- {label} ccusage: {len(ours_tokens)} engineer-days; daily token totals agree on "
                     f"{len(ours_tokens) - len(differ)}, differ on {len(differ)} (ccusage {sum(cc_tokens.values()):,} "
-                    f"tokens, the lake {sum(ours_tokens.values()):,}; ccusage dedups by message id + request id, so "
-                    "it counts a sidechain replay, which has a new request id, again)."
+                    f"tokens, the lake {sum(ours_tokens.values()):,}); ccusage took {cc.wall:.0f} s (one process per "
+                    f"engineer, one after another), {cc.wall / (ing.wall + lake.wall):.2f}x the pipeline's ingest + "
+                    f"lake build of the same pair ({ing.wall + lake.wall:.0f} s)."
                 )
             elif label not in ccusage_sizes:
                 notes.append(f"- {label} ccusage: not run at this size (`--ccusage-sizes`, default 100K,1M).")
@@ -202,7 +209,8 @@ def bench_size(
             ratio = f"{wall / median_base:.2f}"
         rows.append([f"claude_code_logs {label}: {name}", f"{count:,}", f"{wall:.1f}", f"{count / wall:,.0f}",
                      f"{rss:,.0f}", ratio, host])  # fmt: skip
-    shutil.rmtree(where)
+    if not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(where)
 
 
 def main() -> int:
@@ -217,7 +225,9 @@ def main() -> int:
     labels = [s for s in a.sizes.split(",") if s] + ([a.size] if a.size and a.size not in a.sizes else [])
     rows: list[list[str]] = []
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="tokencomp-bench-", dir=os.environ.get("BENCH_DIR")) as tmp:
+    keep = os.environ.get("BENCH_KEEP")  # a folder to work in and keep (its corpora are reused)
+    with tempfile.TemporaryDirectory(prefix="tokencomp-bench-", dir=os.environ.get("BENCH_DIR")) as scratch:
+        tmp = keep or scratch
         for label in labels:
             repeat = a.repeat if SIZES[label] <= 1_000_000 else 1
             bench_size(label, SIZES[label], repeat, Path(tmp), rows, notes, a.ccusage_sizes.split(","))
