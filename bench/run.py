@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import Corpus, write_corpus
 
 HERE = Path(__file__).resolve().parent
-SIZES = {"100K": 100_000, "1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
+SIZES = {"100K": 100_000, "1M": 1_000_000, "3M": 3_000_000, "10M": 10_000_000, "100M": 100_000_000}
 CCUSAGE_HINT = "npm install -g ccusage@20.0.24 (or set CCUSAGE=path)"
 
 
