@@ -49,8 +49,8 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:30
 docs: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse COMMENTs
 	$(PY) -m pipelines.docs docs/data-dictionary.md
 
-bench: $(STAMP)
-	$(PY) bench/run.py
+bench: $(STAMP)  ## Claude Code logs at 1M and 10M lines vs one DuckDB statement (SIZE=100M adds 100M); bench/results.md
+	$(PY) bench/run.py $(if $(SIZE),--size $(SIZE))
 
 clean:
 	rm -rf $(VENV) .dagster data .pytest_cache .ruff_cache

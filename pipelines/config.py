@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib.resources import files
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from transforms.common import DEFAULT_MEMORY_SHARE, EngineLimits, configure_engine, machine_memory
 from transforms.sources import default_roles, source_ids
 
 CONFIG_ENV = "TOKENCOMP_CONFIG"
@@ -127,6 +128,7 @@ class Settings:
     privacy_k: int = 5
     repull_days: dict[str, int] = field(default_factory=dict)
     pull_retry_delay_seconds: float = 30.0
+    engine: EngineLimits = field(default_factory=EngineLimits.for_machine)
 
     def repull_window(self, source: str) -> int:
         """Trailing days a nightly pull of `source` fetches again before the run's days (`[pull]`, default 3)."""
@@ -161,6 +163,11 @@ class Settings:
     def scratch(self) -> Path:
         """Scratch space of ingest and normalize (inflated files); whatever a killed process left is swept."""
         return self.data_dir / "_tmp"
+
+    @property
+    def parsed_lines(self) -> Path:
+        """Validated lines ingest kept for the lake build (a cache keyed by sha256: deleting it costs a re-parse)."""
+        return self.data_dir / "_parsed"
 
     @property
     def warehouse_path(self) -> Path:
@@ -241,8 +248,10 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             repull_days=_repull_days(raw.get("pull", {})),
             pull_retry_delay_seconds=_seconds(raw.get("pull", {}), "retry_delay_seconds", 30.0),
         )
+        settings = replace(settings, engine=_engine(raw.get("duckdb", {}), settings.scratch))
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
+    configure_engine(settings.engine)  # every DuckDB connection of this process runs within these
     return settings
 
 
@@ -291,6 +300,32 @@ def _alert_rules(given: list[dict[str, Any]]) -> tuple[AlertRule, ...]:
             raise ValueError(f"alerts.rules: rule {rule.rule!r} is defined twice")
         rules.append(rule)
     return tuple(rules)
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _engine(section: dict[str, Any], scratch: Path) -> EngineLimits:
+    """`[duckdb]`: memory_limit ("auto" = a share of this machine's RAM, or e.g. "4GiB"), threads (0 = every
+    CPU) and temp_directory ("" = a per-process folder in <data_dir>/_tmp/, swept when its process is gone)."""
+    memory = section.get("memory_limit", "auto")
+    if memory == "auto":
+        limit = int(machine_memory() * DEFAULT_MEMORY_SHARE)
+    else:
+        text = str(memory).strip().lower().replace(" ", "")
+        number = text.rstrip("kmgtib")
+        unit = text[len(number) :]
+        if not number.isdigit() or unit not in _SIZE_UNITS or int(number) == 0:
+            raise ConfigError(
+                f'invalid configuration: duckdb.memory_limit must be "auto" or a size like "4GiB", not {memory!r}'
+            )
+        limit = int(number) * _SIZE_UNITS[unit]
+    threads = section.get("threads", 0)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ConfigError(f"invalid configuration: duckdb.threads must be a whole number >= 0, not {threads!r}")
+    temp = section.get("temp_directory", "")
+    folder = Path(temp).expanduser().resolve() if temp else scratch / f"duckdb-{os.getpid()}-spill"
+    return EngineLimits(limit, threads or os.cpu_count() or 1, folder)
 
 
 def _roles(configured: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -101,6 +101,26 @@ def inflate_limits(limits: InflateLimits) -> Iterator[None]:
         _LIMITS.reset(token)
 
 
+_STAGE: ContextVar[Path | None] = ContextVar("tokencomp_parsed_lines", default=None)
+
+
+@contextlib.contextmanager
+def parsed_lines(folder: Path | None) -> Iterator[None]:
+    """Keep the validated lines a line reader parses under `folder` (by source, parser version and sha256)
+    while the block runs, and reuse them: a delivery is parsed once, at ingest, and the lake build reads
+    what ingest kept. The folder is a cache: deleting it costs a re-parse, never data."""
+    token = _STAGE.set(folder)
+    try:
+        yield
+    finally:
+        _STAGE.reset(token)
+
+
+def parsed_lines_folder() -> Path | None:
+    """Where line readers keep validated lines in this block (None: nowhere beyond the call)."""
+    return _STAGE.get()
+
+
 def scratch_prefix() -> str:
     """Prefix of a scratch folder; the process id lets a later start sweep the folders of dead processes."""
     return f"inflate-{os.getpid()}-"
@@ -153,6 +173,19 @@ def _inflate(f: RawFile, suffix: str, target: Path, limits: InflateLimits) -> No
                 dst.write(block)
         except (gzip.BadGzipFile, EOFError, zlib.error, zstandard.ZstdError) as exc:
             raise UnreadableFile(f.name, None, f"not a readable {kind} file ({exc})") from exc
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A private scratch folder under the inflate limits' scratch root (the data dir's `_tmp/`), removed after."""
+    root = (_LIMITS.get() or InflateLimits()).scratch_root
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=scratch_prefix(), dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -210,9 +243,61 @@ def file_index(files: Sequence[RawFile], paths: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB used as a parser engine: UTC session, bounded threads for 2-core machines."""
-    con = duckdb.connect(config={"threads": 2})
+@dataclass(frozen=True)
+class EngineLimits:
+    """How much of the machine every DuckDB connection of the pipeline may use (config `[duckdb]`).
+
+    `memory_limit` in bytes, `threads` worker threads, `temp_directory` where DuckDB spills what does
+    not fit (None: DuckDB's own default). The defaults follow the machine: a fraction of its RAM and
+    every CPU it has.
+    """
+
+    memory_limit: int
+    threads: int
+    temp_directory: Path | None = None
+
+    @classmethod
+    def for_machine(cls, temp_directory: Path | None = None) -> EngineLimits:
+        """Defaults derived from this machine: `DEFAULT_MEMORY_SHARE` of its RAM, all of its CPUs."""
+        return cls(int(machine_memory() * DEFAULT_MEMORY_SHARE), os.cpu_count() or 1, temp_directory)
+
+    def config(self) -> dict[str, str | int]:
+        """The limits as `duckdb.connect(config=...)` takes them."""
+        out: dict[str, str | int] = {"threads": self.threads, "memory_limit": f"{self.memory_limit // 2**20}MiB"}
+        if self.temp_directory is not None:
+            out["temp_directory"] = str(self.temp_directory)
+        return out
+
+
+# A share, not all of it: the pipeline's own frames (Polars, Arrow) live beside DuckDB's buffers.
+DEFAULT_MEMORY_SHARE = 0.4
+
+
+def machine_memory() -> int:
+    """Physical RAM of this machine in bytes (cgroup limits are left to DuckDB's own detection)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+_ENGINE: EngineLimits | None = None
+
+
+def configure_engine(limits: EngineLimits) -> None:
+    """Set the limits every later `connect()` in this process applies (the pipeline's config does this)."""
+    global _ENGINE
+    _ENGINE = limits
+
+
+def engine_limits() -> EngineLimits:
+    """The limits in force: the configured ones, else the machine's defaults."""
+    return _ENGINE or EngineLimits.for_machine()
+
+
+def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The one way the pipeline opens DuckDB: within `engine_limits()`, UTC session.
+
+    In memory by default (a parser engine); `database` names a file to open instead.
+    """
+    con = duckdb.connect(database, read_only=read_only, config=engine_limits().config())
     con.execute("set timezone = 'UTC'")
     return con
 

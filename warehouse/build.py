@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from transforms.common import connect
 from transforms.money import install_money_macros
 from warehouse.families import register_model_families
 
@@ -138,9 +139,8 @@ def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], 
     build_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
-    con = duckdb.connect(config={"threads": 2})
+    con = connect()
     try:
-        con.execute("set timezone = 'UTC'")
         con.execute("attach ? as wh (storage_version ?)", [str(build_path), STORAGE_VERSION])
         con.execute("use wh")
         for schema in SCHEMAS:

@@ -1,8 +1,10 @@
 """Landing → raw/ (immutable, by sha256, with an append-only manifest) or quarantine/ (with a reason).
 
-Every landed file ends in exactly one of the two. A file is validated by its source's own parser
-before it is accepted, so the manifest can record the dates it covers and the line counts
-(parsed = loaded + rejected). Landing the same bytes twice is a no-op.
+Every landed file ends in exactly one of the two. A file is read once, as it is copied into scratch
+(hashed on the way, or reflinked), and that copy is validated by its source's own parser before it is
+accepted, so the manifest can record the dates it covers and the line counts (parsed = loaded +
+rejected), then moved into raw/. A line source's validated lines are kept under `_parsed/` for the lake
+build, which then does not parse the file again. Landing the same bytes twice is a no-op.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.services.storage import append_jsonl, read_jsonl
-from transforms.common import InflateLimits, RawFile, UnreadableFile, inflate_limits
+from transforms.common import (
+    InflateLimits,
+    RawFile,
+    UnreadableFile,
+    engine_limits,
+    inflate_limits,
+    parsed_lines,
+    scratch_dir,
+)
 from transforms.sources import is_source, parse, spec
 
 MANIFEST_SCHEMA = pl.Schema(
@@ -87,6 +97,37 @@ def sha256_of(path: Path) -> str:
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+# Linux FICLONE ioctl: the copy shares the source's blocks until either changes (btrfs, XFS, bcachefs).
+_FICLONE = 0x40049409
+
+
+_REFLINK_DEVICES: set[int] = set()  # filesystems where a clone failed once: plain copies from then on
+
+
+def copy_hashed(src: Path, dst: Path) -> str:
+    """Copy `src` to a new file `dst` in bounded blocks (or reflink it), returning the sha256 of the bytes
+    written. Never a hard link: raw must not change when the user's file does.
+
+    The bytes are read once: hashed as they are copied. After a reflink the clone itself is hashed, so the
+    digest is always that of the bytes raw keeps, even if the user's file changes meanwhile. `dst` is
+    opened once (a truncate-and-rewrite would make ext4 flush it on close).
+    """
+    digest = hashlib.sha256()
+    with src.open("rb") as fh, dst.open("xb") as out:
+        device = os.fstat(out.fileno()).st_dev
+        if device not in _REFLINK_DEVICES:
+            try:
+                fcntl.ioctl(out.fileno(), _FICLONE, fh.fileno())
+            except OSError:
+                _REFLINK_DEVICES.add(device)
+            else:
+                return sha256_of(dst)
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            out.write(block)
     return digest.hexdigest()
 
 
@@ -347,7 +388,12 @@ def ingest(
     refused: list[Refused] = []
     found = discover(source, paths, inbox=inbox, refused=refused)
     outcomes: list[Outcome] = []
-    with _locked(settings):
+    with (
+        _locked(settings),
+        inflate_limits(parsing(settings)),
+        parsed_lines(settings.parsed_lines),
+        scratch_dir() as incoming,
+    ):
         for r in refused:
             _quarantine(settings, source, r.path, r.name, None, r.reason, at)
             outcomes.append(Outcome(source, r.name, "quarantined", "", r.path, reason=r.reason))
@@ -356,9 +402,11 @@ def ingest(
         quarantined = _quarantined(settings)
         seq = int(manifest["seq"].max() or 0) if manifest.height else 0
         fresh: list[tuple[RawFile, Path]] = []
-        for path, name, owner in found:
-            sha = sha256_of(path)
+        for number, (path, name, owner) in enumerate(found):
             problem = _unacceptable(settings, path, name)
+            # an acceptable file is copied once, hashed as it goes; what is parsed and kept is that copy
+            staged = None if problem else incoming / f"{number}{_suffix(name)}"
+            sha = sha256_of(path) if staged is None else copy_hashed(path, staged)
             if problem and sha not in quarantined:
                 _quarantine(settings, source, path, name, sha, problem, at)
                 quarantined[sha] = problem
@@ -374,17 +422,18 @@ def ingest(
                 continue
             seq += 1
             prov = {"owner": owner} if owner else {}
-            fresh.append((RawFile(path, sha, source, seq, at, name, prov), path))
+            fresh.append((RawFile(staged or path, sha, source, seq, at, name, prov), path))
         if not fresh:
             return outcomes
-        with inflate_limits(parsing(settings)):
-            checked = _check(settings, source, [f for f, _ in fresh], at)
+        checked: _Checked = {}
+        for batch in _ingest_batches([f for f, _ in fresh]):
+            checked.update(_check(settings, source, batch, at))
         manifest_rows: list[dict[str, object]] = []
         reject_rows: list[dict[str, object]] = []
         for f, path in fresh:
             stats, rejects, reason, outside = checked[f.sha256]
             if stats is None or stats.height == 0:
-                _quarantine(settings, source, path, f.name, f.sha256, reason or "no readable content", at)
+                _quarantine(settings, source, f.path, f.name, f.sha256, reason or "no readable content", at)
                 outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, reason=reason))
                 continue
             s = stats.row(0, named=True)
@@ -393,16 +442,14 @@ def ingest(
                 why = f"{rejected} of {parsed} lines rejected (over {settings.max_rejected_share:.0%}); first: " + (
                     _describe(rejects.row(0, named=True)) if rejects.height else "?"
                 )
-                _quarantine(settings, source, path, f.name, f.sha256, why, at)
+                _quarantine(settings, source, f.path, f.name, f.sha256, why, at)
                 outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, parsed, 0, rejected, why))
                 continue
             rel = Path(source) / f.sha256[:2] / f"{f.sha256}{_suffix(f.name)}"
             target = settings.raw / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
-                tmp = target.with_name(f".{target.name}.tmp")
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, target)
+                _place(f.path, target)
             manifest_rows.append(
                 {
                     "seq": f.seq,
@@ -411,7 +458,7 @@ def ingest(
                     "name": f.name,
                     "owner": f.provenance.get("owner"),
                     "raw_path": str(rel),
-                    "bytes": path.stat().st_size,
+                    "bytes": target.stat().st_size,
                     "landed_at": at.isoformat(),
                     "min_date": _iso(s["min_date"]),
                     "max_date": _iso(s["max_date"]),
@@ -427,6 +474,37 @@ def ingest(
         append_jsonl(settings.raw / "rejects.jsonl", reject_rows)
         append_jsonl(settings.raw / "manifest.jsonl", manifest_rows)
     return outcomes
+
+
+# Files validated in one parser call, at most (their text; a compressed file weighs ten times its size):
+# the parser's result for a batch is held in memory, so a large delivery is checked a batch at a time.
+# A smaller DuckDB memory limit makes the batches smaller.
+INGEST_BATCH_BYTES = 512 * 2**20
+
+
+def _ingest_batches(files: list[RawFile]) -> Iterator[list[RawFile]]:
+    limit = min(INGEST_BATCH_BYTES, engine_limits().memory_limit // 2)
+    batch: list[RawFile] = []
+    size = 0
+    for f in files:
+        weight = f.path.stat().st_size * (10 if f.path.suffix.lower() in _SUFFIXES else 1)
+        if batch and size + weight > limit:
+            yield batch
+            batch, size = [], 0
+        batch.append(f)
+        size += weight
+    if batch:
+        yield batch
+
+
+def _place(staged: Path, target: Path) -> None:
+    """Move a checked copy into raw/ atomically (a copy first when scratch is on another filesystem)."""
+    try:
+        os.replace(staged, target)
+    except OSError:
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(staged, tmp)
+        os.replace(tmp, target)
 
 
 def _quarantined(settings: Settings) -> dict[str, str]:

@@ -20,7 +20,7 @@ from pipelines.config import Settings
 from pipelines.services.ingest import parsing, raw_files, read_manifest
 from pipelines.services.reference import reference_frame
 from transforms.allocation import allocate
-from transforms.common import ParseResult, inflate_limits
+from transforms.common import ParseResult, inflate_limits, parsed_lines
 from transforms.fx import convert_to_usd
 from transforms.normalize import in_window, stamp_roles
 from transforms.pricing import default_overrides, load_overrides, price_usage
@@ -148,7 +148,7 @@ def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseR
     manifest = read_manifest(settings)
     overlapping = manifest.filter((pl.col("min_date") <= end) & (pl.col("max_date") >= start))
     results: dict[str, ParseResult] = {}
-    with inflate_limits(parsing(settings)):
+    with inflate_limits(parsing(settings)), parsed_lines(settings.parsed_lines):  # lines ingest kept: no re-parse
         for source in settings.enabled_sources:
             deliveries = overlapping.filter(pl.col("source") == source)
             if is_source(source) and deliveries.height:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.services.ingest import ingest, read_manifest, sha256_of, sweep_landing
+from pipelines.services.ingest import copy_hashed, ingest, read_manifest, sha256_of, sweep_landing
 from tests.conftest import SAMPLES, land_sample
 
 AT = datetime(2026, 3, 6, 6, 0, tzinfo=UTC)
@@ -143,3 +144,21 @@ def test_a_file_mostly_made_of_bad_lines_is_quarantined_with_the_first_bad_line(
         "3 of 4 lines rejected (over 50%); first: dan@acme.example/projects/p/s.jsonl:2: not JSON"
     )
     assert read_manifest(settings).height == 0
+
+
+def test_raw_copy_is_hashed_as_copied_and_never_a_link(settings: Settings, tmp_path: Path) -> None:
+    src = tmp_path / "big.jsonl"
+    src.write_bytes(b"".join(b'{"n": %d}\n' % i for i in range(300_000)))  # several copy blocks
+    dst = tmp_path / "copy.jsonl"
+    assert copy_hashed(src, dst) == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert dst.read_bytes() == src.read_bytes()
+
+    landed = land_sample(settings, "openai_costs", "openai_costs_grouped_example.json")
+    original = landed.read_bytes()
+    [outcome] = ingest(settings, "openai_costs", [landed], landed_at=AT)
+    raw = settings.raw / "openai_costs" / outcome.sha256[:2] / f"{outcome.sha256}.json"
+    assert raw.stat().st_nlink == 1 and raw.stat().st_ino != landed.stat().st_ino
+    landed.write_bytes(b"changed by the user afterwards")  # the user's file is not raw's
+    assert raw.read_bytes() == original and sha256_of(raw) == outcome.sha256
+    # nothing is left in scratch once ingest is done
+    assert not any(settings.scratch.glob("*/*")) if settings.scratch.exists() else True

@@ -5,53 +5,207 @@ The source's mapping SQL defines three macros over the reader's `jsonl_lines(del
 `reject_field`, `reject_reason`, `is_usage` and what the line carries), `source_rows(lines,
 deliveries, source, provider, publisher)` (the canonical rows the lines merge into, with lineage and
 `delivery_rank`) and `source_checked(lines, rows)` (one record per counted line, see collect.sql).
+
+Memory stays bounded however many files there are. Files are read in batches of at most
+`batch_bytes()` of text; each file keeps only its usage lines and rejects (slim columns, no text, no
+owner), in Parquet under `<folder>/<sha256>/` with its line count in `<sha256>.json`. The folder is the
+`parsed_lines` one when the pipeline set it (ingest writes it, the lake build reads it: each file is
+parsed once), else scratch. The merge then runs bucket by bucket: every line of one natural key hashes
+to the same bucket, so merging each bucket alone equals merging everything at once (every file and
+delivery, sidechain replays and sessions across midnight included), while DuckDB holds one bucket's
+keys at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
-from transforms.common import ParseResult, RawFile, UnreadableFile, plain_text_paths
-from transforms.sources._readers.base import (
-    collect,
-    lost_delivery,
-    open_connection,
-    open_deliveries,
-    require_owners,
-    spec_params,
+import duckdb
+import polars as pl
+
+from transforms.common import (
+    ParseResult,
+    RawFile,
+    UnreadableFile,
+    engine_limits,
+    file_index,
+    finish,
+    parsed_lines_folder,
+    plain_text_paths,
+    scratch_dir,
 )
+from transforms.schema import USAGE_SCHEMA
+from transforms.sources._readers.base import open_connection, reader_sql, require_owners, spec_params
 from transforms.sources._registry import SourceSpec
+
+# Text per batch and per merge bucket, at most; a smaller DuckDB memory limit lowers both.
+BATCH_BYTES = 256 * 2**20
+BUCKET_BYTES = 1024 * 2**20
+# A compressed delivery is weighed at this many times its size (real logs inflate 10-30 times).
+_COMPRESSED_WEIGHT = 10
+
+
+def batch_bytes() -> int:
+    """Text read into one batch, at most (a single larger file is a batch of its own)."""
+    return max(1, min(BATCH_BYTES, engine_limits().memory_limit // 8))
+
+
+def _weight(f: RawFile) -> int:
+    size = f.path.stat().st_size
+    return size * _COMPRESSED_WEIGHT if f.path.suffix.lower() in (".gz", ".zst", ".zstd") else size
+
+
+def _batches(files: Sequence[RawFile]) -> Iterator[list[RawFile]]:
+    """The files in order, in batches of at most `batch_bytes()` of text (a larger file alone)."""
+    limit, batch, size = batch_bytes(), [], 0
+    for f in files:
+        w = _weight(f)
+        if batch and size + w > limit:
+            yield batch
+            batch, size = [], 0
+        batch.append(f)
+        size += w
+    if batch:
+        yield batch
+
+
+def _stage(spec: SourceSpec, work: Path) -> Path:
+    """Where this call keeps validated lines: the configured `parsed_lines` folder (per source and parser
+    version, so a changed mapping never reuses old lines), else the call's own scratch."""
+    root = parsed_lines_folder()
+    if root is None:
+        return work / "staged"
+    version = hashlib.sha256((reader_sql("jsonl") + spec.mapping_sql()).encode()).hexdigest()[:12]
+    return root / spec.id / version
 
 
 def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
     """Canonical rows from JSONL deliveries; a file that is not UTF-8 text raises `UnreadableFile`.
 
-    A bad line is rejected with its line number and field and the rest of the file loads.
+    A bad line is rejected with its line number and field and the rest of the file loads. A delivery
+    whose lines were kept before (by ingest, under `parsed_lines`) is not parsed again.
     """
     require_owners(spec, files)
     con = open_connection(spec, "jsonl")
     # every result below is ordered explicitly; not keeping insertion order lets the halves run together
     con.execute("set preserve_insertion_order = false")
-    with plain_text_paths(files) as paths:
-        open_deliveries(con, files, paths)
-        distinct = sorted(set(paths))
-        # DuckDB reads files on one thread per scan, so the files are read in two halves whose scans
-        # run side by side (`connect()` gives DuckDB two threads).
-        con.execute(
-            "create temp table lines as from source_lines('deliveries', $first_half)"
-            " union all from source_lines('deliveries', $second_half)",
-            {"first_half": distinct[0::2], "second_half": distinct[1::2]},
+    with scratch_dir() as work:
+        stage = _stage(spec, work)
+        stage.mkdir(parents=True, exist_ok=True)
+        todo: dict[str, RawFile] = {}  # each file once, even when two engineers delivered it
+        for f in files:
+            if not f.path.is_file():  # raw keeps every delivery: a missing one is a bug, not bad data
+                raise FileNotFoundError(f.path)
+            if f.sha256 not in todo and not (stage / f"{f.sha256}.json").exists():
+                todo[f.sha256] = f
+        not_utf8: set[str] = set()
+        for number, batch in enumerate(_batches(list(todo.values()))):
+            not_utf8 |= _stage_batch(con, batch, stage, work / f"batch-{number}")
+        for f in files:  # the first unreadable delivery, in delivery order
+            if f.sha256 in not_utf8:
+                raise UnreadableFile(f.name, None, "not UTF-8")
+        marks = {f.sha256: json.loads((stage / f"{f.sha256}.json").read_text()) for f in files}
+        index = file_index(files, [str(stage / f.sha256) for f in files]).with_row_index("delivery")
+        index = index.cast({"delivery": pl.Int64}).with_columns(
+            parsed=pl.Series([int(marks[f.sha256]["parsed"]) for f in files], dtype=pl.Int64)
         )
-    lost_delivery(con, "lines")
-    bad = con.execute(
-        "select file from deliveries where delivery in (select delivery from lines where not_utf8)"
-        " order by delivery limit 1"
-    ).fetchone()
-    if bad is not None:
-        raise UnreadableFile(bad[0], None, "not UTF-8")
+        con.register("deliveries_frame", index)
+        con.execute("create temp table deliveries as select * from deliveries_frame")
+        con.unregister("deliveries_frame")
+        parts = sorted(str(p) for p in {stage / f.sha256 for f in files} for p in p.glob("*.parquet"))
+        text = sum(int(m["text_bytes"]) for m in marks.values())
+        buckets = max(1, math.ceil(text / min(BUCKET_BYTES, max(1, engine_limits().memory_limit // 4))))
+        rows_dir = work / "rows"
+        rows_dir.mkdir()
+        con.execute(
+            "create temp table rejected (delivery bigint, line bigint, reject_field varchar, reject_reason varchar)"
+        )
+        con.execute("create temp table line_dates (delivery bigint, min_date date, max_date date)")
+        if parts:
+            con.execute(
+                "insert into rejected select delivery, line, reject_field, reject_reason"
+                " from jsonl_staged('deliveries', $parts) where reject_reason is not null",
+                {"parts": parts},
+            )
+            for bucket in range(buckets):
+                _merge_bucket(con, spec, parts, bucket, buckets, rows_dir / f"bucket-{bucket:05d}.parquet")
+        written = sorted(str(p) for p in rows_dir.glob("*.parquet"))
+        rows = con.sql("from read_parquet($p)", params={"p": written}).pl() if written else USAGE_SCHEMA.to_frame()
+    rejects = con.sql("from jsonl_rejects('rejected', 'deliveries')").pl()
+    stats = con.sql("from jsonl_stats('rejected', 'line_dates', 'deliveries')").pl()
+    return finish(rows, rejects, stats)
+
+
+def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Path, out: Path) -> set[str]:
+    """Parse one batch of files (one delivery each) and keep each file's usage lines and rejects in
+    `stage/<sha256>/` with its counts in `stage/<sha256>.json`; return the sha256s that are not UTF-8."""
+    with plain_text_paths(batch) as paths:
+        frame = file_index(batch, paths).with_row_index("delivery").cast({"delivery": pl.Int64})
+        con.register("batch_frame", frame)
+        con.execute("create or replace temp table batch_deliveries as select * from batch_frame")
+        con.unregister("batch_frame")
+        # DuckDB reads files on one thread per scan, so the files are read in two halves whose scans
+        # run side by side.
+        con.execute(
+            "create or replace temp table lines as from source_lines('batch_deliveries', $first_half)"
+            " union all from source_lines('batch_deliveries', $second_half)",
+            {"first_half": paths[0::2], "second_half": paths[1::2]},
+        )
+        text = [Path(p).stat().st_size for p in paths]
+    counts = {d: (parsed, bad) for d, parsed, bad in con.execute("from jsonl_counts('lines')").fetchall()}
+    con.sql("from jsonl_kept('lines', 'batch_deliveries')").write_parquet(
+        str(out), partition_by=["raw_sha256"], compression="zstd"
+    )
+    con.execute("drop table lines")
+    not_utf8: set[str] = set()
+    for delivery, f in enumerate(batch):
+        if delivery not in counts:  # read_blob names files as given; anything else is a bug, not bad data
+            raise FileNotFoundError(f.name)
+        parsed, bad = counts[delivery]
+        if bad:
+            not_utf8.add(f.sha256)
+            continue
+        target = stage / f.sha256
+        kept = out / f"raw_sha256={f.sha256}"
+        if not kept.exists():
+            kept.mkdir(parents=True)  # a file with no usage line and no reject keeps an empty folder
+        if target.exists():  # left by a run that stopped before its mark: replaced
+            shutil.rmtree(target)
+        os.replace(kept, target)
+        mark = stage / f".{f.sha256}.json.tmp"
+        mark.write_text(json.dumps({"parsed": int(parsed), "text_bytes": text[delivery]}))
+        os.replace(mark, stage / f"{f.sha256}.json")  # written last: the lines are complete
+    return not_utf8
+
+
+def _merge_bucket(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, parts: list[str], bucket: int, buckets: int, out: Path
+) -> None:
+    """Merge the usage lines of one hash bucket of the natural key into canonical rows, written to `out`."""
+    key = ", ".join(f'"{c}"' for c in spec.natural_key)  # identifiers from the spec, never values
     con.execute(
-        "create temp table merged as from source_rows('lines', 'deliveries', $source, $provider, $publisher)",
+        f"create or replace temp table bucket_lines as from jsonl_staged('deliveries', $parts)"
+        f" where is_usage and hash({key}) % $buckets = $bucket",
+        {"parts": parts, "buckets": buckets, "bucket": bucket},
+    )
+    con.execute(
+        "create or replace temp table merged as"
+        " from source_rows('bucket_lines', 'deliveries', $source, $provider, $publisher)",
         spec_params(spec),
     )
-    con.execute("create temp table records as from source_checked('lines', 'merged')")
-    return collect(con, spec, records="records", rows="merged")
+    # the billing dates its usage lines land on (the row each merged into), per delivery
+    con.execute(
+        "insert into line_dates select delivery, min(stat_date), max(stat_date)"
+        " from source_checked('bucket_lines', 'merged') group by delivery"
+    )
+    parts_sql = ", ".join(f'coalesce(cast("{c}" as varchar), chr(0))' for c in ("source", *spec.natural_key))
+    rows = con.sql(f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged")
+    rows.write_parquet(str(out), compression="zstd")
+    con.execute("drop table bucket_lines")
+    con.execute("drop table merged")

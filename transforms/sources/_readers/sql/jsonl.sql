@@ -59,3 +59,55 @@ counted as (
 select delivery, owner, not_utf8, line, counted, txt
 from counted
 where counted or line = 1;
+
+-- The streaming reader's macros (transforms/sources/_readers/jsonl.py). Per batch (`lines` = a source's
+-- `source_lines` over `deliveries`): the counted lines per delivery, and the lines kept past the batch,
+-- once per file (sha256): usage lines and rejects, slim columns, no text, no owner (a delivery's own).
+create or replace temp macro jsonl_counts(lines) as table
+select delivery, count(*) filter (where counted) as parsed, bool_or(not_utf8) as not_utf8
+from query_table(lines)
+group by delivery;
+
+create or replace temp macro jsonl_kept(lines, deliveries) as table
+with first_delivery as (
+    select raw_sha256, min(delivery) as delivery from query_table(deliveries) group by raw_sha256
+)
+select f.raw_sha256, l.* exclude (delivery, owner, not_utf8)
+from query_table(lines) as l
+join first_delivery as f using (delivery)
+where l.is_usage or (l.counted and l.reject_reason is not null);
+
+-- The kept lines of every delivery, read back from `paths` (one folder per sha256), with the
+-- delivery's number and owner: a file delivered by two engineers is two deliveries.
+create or replace temp macro jsonl_staged(deliveries, paths) as table
+select s.* exclude (filename), d.delivery, lower(trim(d.owner)) as owner
+from read_parquet(paths, filename = true, hive_partitioning = false) as s
+join query_table(deliveries) as d on d.raw_sha256 = regexp_extract(s.filename, '([0-9a-f]{64})/[^/]*$', 1);
+
+-- What the reader hands back: one reject row per rejected line, and per delivery parsed = loaded +
+-- rejected with the billing dates its loaded lines cover.
+create or replace temp macro jsonl_rejects(rejected, deliveries) as table
+select d.raw_sha256, d.file, r.line, r.reject_field as field, r.reject_reason as reason
+from query_table(rejected) as r join query_table(deliveries) as d using (delivery)
+order by r.delivery, r.line;
+
+create or replace temp macro jsonl_stats(rejected, dates, deliveries) as table
+with rejects as (
+    select delivery, count(*) as rejected from query_table(rejected) group by delivery
+),
+covered as (
+    select delivery, min(min_date) as min_date, max(max_date) as max_date
+    from query_table(dates)
+    group by delivery
+)
+select
+    d.raw_sha256,
+    d.parsed,
+    d.parsed - coalesce(r.rejected, 0) as loaded,
+    coalesce(r.rejected, 0) as rejected,
+    c.min_date,
+    c.max_date
+from query_table(deliveries) as d
+left join rejects as r using (delivery)
+left join covered as c using (delivery)
+order by d.delivery;
