@@ -207,7 +207,8 @@ def test_one_provider_failing_fails_its_pulls_and_the_rest_still_publishes_with_
     assert f"warning: pull failed: anthropic_usage: {reason.format(path=USAGE)}" in lines
     assert f"warning: pull failed: anthropic_cost: {reason.format(path=COST)}" in lines
     assert lines[-1].startswith("tokencomp: run ") and lines[-1].endswith(
-        " published 2026-03-02 … 2026-03-02, but the pull failed for anthropic_cost, anthropic_usage: "
+        # the Claude Code days landed (new pages): the build covers the re-pull window
+        " published 2026-02-28 … 2026-03-02, but the pull failed for anthropic_cost, anthropic_usage: "
         "the warehouse holds its last good data (`tokencomp status`)"
     )
     # a 401 is asked once per source; a 500 on the first try and on Dagster's two retries (each with the
