@@ -187,7 +187,7 @@ def pull_outcome(run_id: str, events: Iterable[dg.DagsterEvent], changed: date |
 
 def _pulled_note(meta: Mapping[str, dg.MetadataValue]) -> str:
     if "pulled_from" not in meta:
-        return "done"
+        return str(meta["result"].value) if "result" in meta else "done"
     value = {k: v.value for k, v in meta.items()}
     new = f", {value['pages_landed']} new" if value["pages_landed"] != value["pages"] else ""
     bad = f", {value['pages_quarantined']} quarantined" if value["pages_quarantined"] else ""

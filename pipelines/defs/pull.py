@@ -18,6 +18,7 @@ from pipelines.config import Settings
 from pipelines.defs.lake import PARTITIONS, window
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
+from pipelines.services.identity import pull_identity
 from pipelines.services.pull import land_pages
 
 GROUP = "pull"
@@ -27,7 +28,23 @@ ProviderStep = Callable[[Settings, str], object]
 """A step run once per provider API with credentials in each pull run, called as `step(settings, provider)`:
 the place for lists that are not a source's pages (identity: the providers' own key and user lists)."""
 
-PROVIDER_STEPS: Mapping[str, ProviderStep] = {}
+
+def pull_identity_lists(settings: Settings, provider: str) -> str:
+    """Tonight's snapshot of one provider's own user and API key lists, kept as reference data: the build that
+    follows turns each key id (and Anthropic key name, user id) into an alias of its owner's engineer."""
+    outcomes = pull_identity(settings, provider)
+    for problem in (p for o in outcomes for p in o.problems):
+        dg.get_dagster_logger().warning(problem)
+    lists = "; ".join(
+        f"{o.list} {o.pages} page(s) {o.status}, loaded {o.loaded}"
+        + (f", filtered {o.filtered}" if o.filtered else "")
+        + (f", rejected {o.rejected}" if o.rejected else "")
+        for o in outcomes
+    )
+    return f"{lists}; {outcomes[-1].identities} identities in all"
+
+
+PROVIDER_STEPS: Mapping[str, ProviderStep] = {"identity": pull_identity_lists}
 """name → step; each becomes the asset pull/<provider>_<name> for every provider API that has a pullable source."""
 
 

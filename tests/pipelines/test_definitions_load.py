@@ -41,6 +41,8 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
         assert asset.owners and asset.kinds, asset.key
     assert keys == {
         *(f"pull/{source}" for source in pullable()),
+        "pull/anthropic_identity",  # each provider's own key and user lists
+        "pull/openai_identity",
         *(f"raw/{source}" for source in source_ids()),
         "reference/files",
         "lake/usage",

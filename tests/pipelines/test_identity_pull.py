@@ -263,10 +263,14 @@ def test_a_whole_run_resolves_pulled_keys_and_users_to_engineers_with_no_hand_al
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(settings.data_dir.parent / ".dagster"))
+    monkeypatch.delenv("OPENAI_ADMIN_KEY")  # the run pulls every source with a key: Anthropic's only here
     serve_lists(httpserver)
     httpserver.expect_request("/v1/organizations/usage_report/messages").respond_with_data(
         usage_page(), content_type="application/json"
     )
+    empty = b'{"data": [], "has_more": false, "next_page": null}'
+    for path in ("/v1/organizations/cost_report", "/v1/organizations/usage_report/claude_code"):
+        httpserver.expect_request(path).respond_with_data(empty, content_type="application/json")
     roster = tmp_path / "roster.csv"
     roster.write_text(
         "engineer_id,email,name,team,cost_centre,level,title,location,valid_from,valid_to\n"

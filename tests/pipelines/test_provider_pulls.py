@@ -307,7 +307,11 @@ def test_a_re_pull_of_costs_with_one_corrected_value_changes_exactly_that_value_
     monkeypatch.setenv("DAGSTER_HOME", str(settings.data_dir.parent / ".dagster"))
     _serve(httpserver, "openai_costs", [], [])
     assert pull("pull", "openai_costs", *WINDOW)[0] == 0
+    # `tokencomp run` pulls every source (and identity list) whose key is set; here the pulls are the explicit ones
+    monkeypatch.delenv("OPENAI_ADMIN_KEY")
+    monkeypatch.delenv("ANTHROPIC_ADMIN_API_KEY")
     assert pull("run", *WINDOW)[0] == 0
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", OPENAI_KEY)
     before, (records, billed) = _costs_lake(settings), _warehouse_billed(settings)
     # the warehouse holds what the pages say, summed by plain Python from the served text (each amount
     # rounded once at 12 places: 0.8023212500000001 has 16)
@@ -326,6 +330,7 @@ def test_a_re_pull_of_costs_with_one_corrected_value_changes_exactly_that_value_
     _serve(httpserver, "openai_costs", [lambda r: _json(json.dumps(corrected).encode())], [])
     code, out, _ = pull("pull", "openai_costs", "--from", "2026-03-03", "--to", "2026-03-04")
     assert code == 0 and out.startswith("landed")
+    monkeypatch.delenv("OPENAI_ADMIN_KEY")
     assert pull("run", *WINDOW)[0] == 0
     after = _costs_lake(settings)
     assert _warehouse_billed(settings) == (7, billed + Decimal("0.0001"))
