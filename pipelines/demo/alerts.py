@@ -4,11 +4,12 @@ Each engineer's spend on a day is their list cost times what the provider's bill
 bill is list minus a known discount, allocated back in proportion to list cost, so that is the spend the
 warehouse books, to within rounding of 10^-12 dollars. Rules and thresholds are the default `[alerts]` rules.
 The run rate of a month is the spend of the trailing 90 days ending at its last day with data, over the days
-of those 90 the engineer was employed, times 365. The band is the generator's own: the median base of the
-company's submissions for the engineer's level (on their last employed day of the month) and location. The
-roles are sized so that no engineer comes near a threshold (tokenmaxxers 1.7-2.5 times base, heavy users
-0.7-0.8, everyone else under 0.4; surgers 5 times their previous month), so a band the warehouse finds a few
-percent away from this one raises the same alerts.
+of those 90 the engineer was employed, times 365. The band is the generator's own, by the documented rule
+(docs/salaries.md, "Matching"): `pay.base_medians` gives the company's median base for the level at the
+location, else the country, else company-wide; a month with a promotion weights each level's base by the
+days employed at it. The roles are sized so that no engineer comes near a threshold (tokenmaxxers 1.7-2.5
+times base, heavy users 0.7-0.8, everyone else under 0.4; surgers 5 times their previous month), so a band
+the warehouse finds a few percent away from this one raises the same alerts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from pipelines.config import DEFAULT_ALERT_RULES
-from pipelines.demo.company import ANTHROPIC_KEEP, OPENAI_KEEP
+from pipelines.demo.company import ANTHROPIC_KEEP, OPENAI_KEEP, Engineer
+from pipelines.demo.org import Company
 from pipelines.demo.prices import list_cost
 from pipelines.demo.writers.base import World
 
@@ -34,6 +36,12 @@ def daily_spend(world: World) -> dict[str, dict[date, Decimal]]:
         cost = list_cost(tok, world.prices.openai(model, day)) * OPENAI_KEEP
         out[eid][day] = out[eid].get(day, Decimal(0)) + cost
     return out
+
+
+def month_base(company: Company, e: Engineer, employed: list[date]) -> Decimal:
+    """The base p50 an engineer is measured against in a month: each level's band base weighted by the days
+    employed at it (`employed`: the month's days of the window the engineer was on the roster)."""
+    return sum((Decimal(str(company.band_base_p50(e, d))) for d in employed), Decimal(0)) / len(employed)
 
 
 def expected_alerts(world: World) -> dict[str, list[str]]:
@@ -54,7 +62,7 @@ def expected_alerts(world: World) -> dict[str, list[str]]:
             end = in_month[-1]
             window = [d for d in days if end - timedelta(days=RUN_RATE_DAYS - 1) <= d <= end and e.employed(d)]
             run_rate = sum((spend[e.eid].get(d, Decimal(0)) for d in window), Decimal(0)) * 365 / len(window)
-            base = Decimal(str(company.base_p50[(e.level_on(employed[-1]), e.location)]))
+            base = month_base(company, e, employed)
             month_spend = sum((spend[e.eid].get(d, Decimal(0)) for d in employed), Decimal(0))
             for rule in DEFAULT_ALERT_RULES:
                 threshold = Decimal(rule.threshold)

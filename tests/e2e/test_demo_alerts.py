@@ -7,6 +7,9 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+from random import Random
 from typing import Any
 
 import duckdb
@@ -16,6 +19,9 @@ import pytest
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import DEFAULT_ALERT_RULES, Settings, load_settings
+from pipelines.demo.alerts import month_base
+from pipelines.demo.formats import Ids
+from pipelines.demo.org import Window, build_company
 from pipelines.services.warehouse import build_and_publish, throwaway_pseudonym_key
 from tests.conftest import duckdb_cli
 from warehouse.analyst import pseudonym
@@ -58,6 +64,30 @@ def test_mart_alerts_raises_exactly_the_ground_truth_per_rule(quarter: tuple[Set
     assert truth["alerts"]["spend_over_base"] == truth["tokenmaxxers"]
     assert truth["alerts"]["run_rate_half_base"] == sorted(truth["tokenmaxxers"] + truth["heavy_users"])
     assert truth["alerts"]["month_over_month_jump"] == truth["surgers"]
+
+
+def test_the_generator_measures_every_engineer_month_against_the_warehouse_base(
+    quarter: tuple[Settings, dict[str, Any]],
+) -> None:
+    """The truth's band base (the generator's own, by the documented rule) is the stored one, to the 12th place,
+    promotion months included (each level's base weighted by its days)."""
+    settings, truth = quarter
+    rng = Random(3)
+    org = build_company(rng, Ids(rng), name="Acme Robotics", engineers=30, window=Window.ending(date(2026, 3, 10), 75))
+    expected = {}
+    for e in org.engs:
+        for month in sorted({d.replace(day=1) for d in org.window.days}):
+            employed = [d for d in org.window.days if d.replace(day=1) == month and e.employed(d)]
+            if employed:
+                expected[(month, e.eid)] = month_base(org, e, employed).quantize(Decimal("1E-12"), ROUND_DOWN)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        stored = dict(
+            ((m, e), b)
+            for m, e, b in con.sql("select month, engineer_id, base_p50 from core.engineer_band_monthly").fetchall()
+        )
+    assert stored == expected
+    promoted = {p["engineer_id"] for p in truth["promotions"]}
+    assert promoted and any(b != b.to_integral_value() for (_, e), b in expected.items() if e in promoted)
 
 
 def test_short_window_alerts_say_so(quarter: tuple[Settings, dict[str, Any]]) -> None:

@@ -15,7 +15,7 @@ from pipelines.services.ingest import sweep_landing
 from pipelines.services.lake import build_window, lake_files
 from pipelines.services.warehouse import build_inputs
 from tests.conftest import land_sample
-from tests.warehouse.test_warehouse_build import ALIASES, AT, ROSTER, SALARIES, _write
+from tests.warehouse.test_warehouse_build import ALIASES, AT, ROSTER, SALARIES, SMALL_BANDS, _write
 from transforms.schema import conform
 from warehouse.build import build
 
@@ -48,11 +48,13 @@ def _extra_row(**values: object) -> dict[str, object]:
 def focus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The sample exports of 2026-03-01..05 (as tests/warehouse/test_warehouse_build.py lands them), plus a lake
     file of three non-token rows of Alice (E3, team data): 3 seats, 120 provider credits, a credit note of -$1.25.
+    Bands of n >= 1 (SMALL_BANDS), so the hand-made submissions each stand as a band.
     Built once for tests/warehouse."""
     mp = pytest.MonkeyPatch()
     tmp_path = tmp_path_factory.mktemp("focus")
     mp.chdir(tmp_path)
     mp.delenv("TOKENCOMP_CONFIG", raising=False)
+    (tmp_path / "tokencomp.toml").write_text(SMALL_BANDS)
     world = load_settings(data_dir=tmp_path / "data")
     land_sample(world, "anthropic_usage", "anthropic_usage_report_messages_grouped_page1.json")
     land_sample(world, "anthropic_usage", "anthropic_usage_report_messages_grouped_page2.json")

@@ -4,6 +4,7 @@ and chargeback rows and every alert rule, each figure recomputed here in plain P
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import shutil
@@ -16,8 +17,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.config import BandSettings
 from pipelines.services.reference import KINDS
 from pipelines.services.warehouse import warehouse_params
+from transforms.salaries import CLASSIC_COLUMNS, read_salary_file
 from transforms.schema import USAGE_SCHEMA, conform
 from warehouse.analyst import AnalystLeakError, build_analyst
 from warehouse.build import BuildInputs, build
@@ -41,7 +44,7 @@ ROSTER = [
     ("E3", "Cy Diaz", "B", "CC-2", "L4", "London, England, United Kingdom", date(2024, 1, 1)),
     ("E4", "Di Evans", "B", "CC-2", "L9", "London, England, United Kingdom", date(2024, 1, 1)),
 ]
-BANDS = {  # (level, location): base, stock, bonus, total (one submission each: every percentile is it)
+BANDS = {  # (level, location): base, stock, bonus, total (one submission each, min_n 1: every percentile is it)
     ("L5", "San Francisco, CA"): (200000, 150000, 50000, 400000),
     ("L4", "London, England, United Kingdom"): (100000, 30000, 20000, 150000),
 }
@@ -117,26 +120,18 @@ def marts(tmp_path_factory: pytest.TempPathFactory) -> Path:
         },
         schema=KINDS["aliases"],
     )
-    refs["salaries"] = pl.DataFrame(
-        [
-            {
-                "timestamp": date(2025, 6, 1),
-                "company": "Acme",
-                "level": level,
-                "title": "Software Engineer",
-                "location": loc,
-                "yearsofexperience": 5,
-                "base": base,
-                "stock": stock,
-                "bonus": bonus,
-                "total": total,
-            }
-            for (level, loc), (base, stock, bonus, total) in BANDS.items()
-        ],
-        schema=KINDS["salaries"],
-    )
+    salaries = root / "levels.csv"  # the classic Levels.fyi shape, read by the real loader
+    with salaries.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(CLASSIC_COLUMNS)
+        for (level, loc), (base, stock, bonus, total) in BANDS.items():
+            w.writerow(["6/1/2025 10:00:00", "Acme", level, "Software Engineer", total, loc, 5, 2, "NA", base, stock,
+                        bonus])  # fmt: skip
+    loaded = read_salary_file(salaries)
+    assert loaded.rejected.height == 0
+    refs["salaries"] = loaded.submissions
     path = root / "w.duckdb"
-    build(BuildInputs(files, USAGE_SCHEMA, refs, warehouse_params("Acme")), path)
+    build(BuildInputs(files, USAGE_SCHEMA, refs, warehouse_params("Acme", BandSettings(min_n=1))), path)
     return path
 
 
@@ -179,10 +174,17 @@ def test_shares_of_base_and_fully_loaded_comp(marts: Path) -> None:
     assert e1["spend_share_of_base"] == trunc(rr / 200000) == Decimal("1.216666666666")
     assert e1["total_comp_with_tokens_usd"] == 400000 + rr
     assert e1["compute_share"] == trunc(rr / (400000 + rr))
-    assert (e1["band_fallback"], e1["band_reason"], e1["band_n"]) == ("exact", None, 1)
+    assert (e1["band_fallback"], e1["band_reason"], e1["band_n"]) == ("location", None, 1)
+    assert (got[("E3", MAR)]["band_fallback"], got[("E3", MAR)]["band_location"]) == (
+        "location", "London, England, United Kingdom"
+    )  # fmt: skip
     e4 = got[("E4", MAR)]
     assert e4["band_company"] is None and e4["spend_share_of_base"] is None and e4["compute_share"] is None
-    assert e4["band_reason"] == "no band for title, level and location"
+    assert (e4["band_fallback"], e4["band_reason"]) == (
+        None,
+        "no band with n >= 1 for Software Engineer L9 at London, England, United Kingdom: not at the benchmark "
+        "company (location, country or company-wide), nor at an equivalent level at a peer company",
+    )
 
 
 def quantile(values: list[Decimal], pct: int) -> Decimal:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.config import Settings
+from pipelines.config import Settings, load_settings
 from pipelines.docs import data_dictionary
 from pipelines.services.ingest import sweep_landing
 from pipelines.services.lake import build_window
@@ -35,10 +35,10 @@ E3,email,ALICE@acme.example,2024-01-01,
 SALARIES = (
     ",".join(CLASSIC_COLUMNS)
     + """
-1/10/2026 9:15:00,Acme Robotics,L5,Senior Software Engineer,340000,"San Francisco, CA",7,2,NA,200000,120000,20000
-2/10/2026 10:00:01,Acme Robotics,L5,Senior Software Engineer,390000,"San Francisco, CA",8,1,NA,220000,140000,30000
-2/11/2026 11:30:00,Acme Robotics,L5,Senior Software Engineer,350000,"San Francisco, CA",9,3,NA,240000,100000,10000
-2/11/2026 12:00:00,Other Corp,L5,Senior Software Engineer,999000,"San Francisco, CA",9,1,NA,999000,0,0
+1/10/2026 9:15:00,Acme Robotics,L5,Software Engineer,340000,"San Francisco, CA",7,2,NA,200000,120000,20000
+2/10/2026 10:00:01,Acme Robotics,L5,Software Engineer,390000,"San Francisco, CA",8,1,NA,220000,140000,30000
+2/11/2026 11:30:00,Acme Robotics,L5,Software Engineer,350000,"San Francisco, CA",9,3,NA,240000,100000,10000
+2/11/2026 12:00:00,Other Corp,L5,Software Engineer,999000,"San Francisco, CA",9,1,NA,999000,0,0
 1/5/2026 8:00:00,Acme Robotics,L4,Software Engineer,140000,"London, EN, United Kingdom",4,1,NA,110000,20000,10000
 """
 )
@@ -51,9 +51,16 @@ def _write(settings: Settings, kind: str, text: str) -> None:
     load_reference(settings, kind, [path])
 
 
+# The hand-made salaries hold 1 to 3 submissions a band: a config that lets each stand as a band. (The roster's
+# Senior Software Engineer meets the Software Engineer bands through the default bands.title_map.)
+SMALL_BANDS = "[bands]\nmin_n = 1\n"
+
+
 @pytest.fixture
 def world(settings: Settings) -> Settings:
-    """The sample exports landed and normalized for 2026-03-01..05, with a small roster."""
+    """The sample exports landed and normalized for 2026-03-01..05, with a small roster (bands of n >= 1)."""
+    Path("tokencomp.toml").write_text(SMALL_BANDS)
+    settings = load_settings(data_dir=settings.data_dir)
     land_sample(settings, "anthropic_usage", "anthropic_usage_report_messages_grouped_page1.json")
     land_sample(settings, "anthropic_usage", "anthropic_usage_report_messages_grouped_page2.json")
     land_sample(settings, "anthropic_cost", "anthropic_cost_report_grouped_example.json")

@@ -16,7 +16,7 @@ ranked as (
 ),
 
 final as (
-    select * exclude (month, valid_until, pick), n as submissions from ranked
+    select * exclude (month, valid_until, pick) from ranked
     where pick = 1
 )
 
@@ -52,4 +52,3 @@ comment on column core.dim_salary_band.total_p75 is '75th percentile of total ye
 comment on column core.dim_salary_band.total_p90 is '90th percentile of total yearly compensation, whole USD per year, linear interpolation (numpy default, Excel PERCENTILE.INC) over all submissions of the band (the submitted total).';
 comment on column core.dim_salary_band.as_of is 'Date of the newest submission behind the band (a vendor band: its as_of date).';
 comment on column core.dim_salary_band.wage_index_year is 'Year the submissions were lifted to by the wage-growth index; null when it is off (the default) and for vendor bands.';
-comment on column core.dim_salary_band.submissions is 'The same as n (kept for marts written before n).';

@@ -205,10 +205,10 @@ comment on column mart.engineer_monthly.output_tokens is 'Metered output tokens.
 comment on column mart.engineer_monthly.band_company is 'Company of the engineer''s market band (core.engineer_band_monthly); null when no band was found.';
 comment on column mart.engineer_monthly.band_title is 'Title of the band.';
 comment on column mart.engineer_monthly.band_level is 'Level of the band on the band company''s ladder.';
-comment on column mart.engineer_monthly.band_location is 'Location of the band.';
+comment on column mart.engineer_monthly.band_location is 'Location of the band; the country name for a country band; null for a company-wide band.';
 comment on column mart.engineer_monthly.band_n is 'Submissions behind the band; null for a vendor band without a count.';
 comment on column mart.engineer_monthly.band_vendor is 'True when the band is vendor-supplied.';
-comment on column mart.engineer_monthly.band_fallback is 'How the band was found (exact, or the fallback used).';
+comment on column mart.engineer_monthly.band_fallback is 'Which match found the band (core.engineer_band_monthly): location, country, company or peer; null when none did.';
 comment on column mart.engineer_monthly.band_reason is 'Why there is no band; null when there is one.';
 comment on column mart.engineer_monthly.band_base_p50 is 'Median market base salary of the band, USD per year: the "base" of every share of base.';
 comment on column mart.engineer_monthly.band_stock_p50 is 'Median yearly stock grant of the band, USD.';

@@ -6,23 +6,15 @@ with engineers as (
     where month = $month and band_base_p50 is not null
 ),
 
-bands as (
-    select * from core.dim_salary_band
-),
-
 banded as (
+    -- the band each engineer is matched to (core.engineer_band_monthly, carried by the mart)
     select
-        engineers.level,
-        bands.base_p50,
-        bands.stock_p50,
-        bands.bonus_p50,
-        engineers.annualized_run_rate_usd
+        level,
+        band_base_p50 as base_p50,
+        band_stock_p50 as stock_p50,
+        band_bonus_p50 as bonus_p50,
+        annualized_run_rate_usd
     from engineers
-    inner join bands
-        on bands.company = engineers.band_company
-        and bands.title = engineers.title
-        and bands.level = engineers.level
-        and bands.location = engineers.location
 )
 
 select
