@@ -21,7 +21,7 @@ from pipelines.services.warehouse import build_and_publish
 DEMO = ["demo", "--engineers", "30", "--days", "10", "--end", "2025-03-10"]
 # core.fct_spend of this demo: sum, rows (recorded on main before the source existed, at cda4d5d; re-recorded
 # when the demo gained its alert roles, issue 11, which move every file of the demo on purpose)
-SPEND_BEFORE = (Decimal("20616.209857572700"), 568)
+SPEND_BEFORE = (Decimal("20560.623348363900"), 568)
 
 
 def _q(settings: Settings, sql: str) -> list[tuple[Any, ...]]:

@@ -523,15 +523,17 @@ def test_the_printed_read_only_command_runs(demo_run: tuple[Settings, dict[str, 
 # Recorded from the code before the source registry (commit 0268d76, parsers with their SQL in Python
 # strings): the same demo must give the same lake files, byte for byte, and the same warehouse numbers.
 # Re-recorded when the demo gained its alert roles (issue 11: heavy users and surgers in the random stream,
-# steadier tokenmaxxers, everyone else capped at 40% of base a day), which move every demo file on purpose.
-PRE_REGISTRY_LAKE_DIGEST = "634b079985314f2a2f4aa2e317d7d3996a3e4db500f0b12261fec388a03e2c43"
-PRE_REGISTRY_SPEND = [("anthropic", Decimal("16244.113743585000"), 187), ("openai", Decimal("1006.502010308000"), 112)]
+# steadier tokenmaxxers, everyone else capped at 40% of base a day) and its Levels.fyi-shape salary file, which
+# move every demo file on purpose; and when openai_usage's natural key gained the usage endpoint and its
+# dimensions (issue 9), which changed its record_ids and no number.
+PRE_REGISTRY_LAKE_DIGEST = "f7ba54e9ce5e62a83ac8f7c62d0801e8fc289a9402fdc8dd94a32a98a05340f4"
+PRE_REGISTRY_SPEND = [("anthropic", Decimal("16350.342774165000"), 187), ("openai", Decimal("1020.829679244600"), 112)]
 PRE_REGISTRY_TOKENS = [
     ("anthropic_cost", None, None),
-    ("anthropic_usage", 9938389288, Decimal("18049.015270650000")),
+    ("anthropic_usage", 10008849204, Decimal("18167.047526850000")),
     ("claude_code_logs", 13084418, Decimal("18.438242150000")),
     ("openai_costs", None, None),
-    ("openai_usage", 1368802020, Decimal("1059.475800325000")),
+    ("openai_usage", 1387430887, Decimal("1074.557557100000")),
 ]
 # the Claude Code report's list cost: its tokens priced at the base tier (it carries no context window), its
 # one cache-write figure as 5-minute writes. This company's Claude Code wrote 528,621 tokens to the 1-hour

@@ -171,17 +171,17 @@ def _aggregate(root: Path, skip: Callable[[str], bool] = lambda rel: False) -> t
 # Re-pinned again for the alert roles (issue 11): heavy users and surgers join the random stream, tokenmaxxers
 # spend with less noise and everyone else is capped at 40% of base a day, so every file moves on purpose.
 PRE_SPLIT_DIGESTS = [
-    (SMALL, 92, "ce5373ce024ab6a65a703a2b519920b1b89439f4dced63855da57d56b7015e68"),
+    (SMALL, 92, "33838d79aa4b7e06d4e259303cae56595e8ff104e27ce9dbfd8f7e9e4c560e84"),
     (
         {"engineers": 30, "days": 10, "end": date(2025, 3, 10), "seed": 42},
         70,
-        "aaefae8eba78dcafec4d90227d9126ce5bac9169d20a6cb41c69d5f68abd6915",
+        "2157fe3cc5b694f40c67bc54a5c242044168392803eb101489af317885f44fde",
     ),
 ]
 # (files, digest) of every file but landing/anthropic_claude_code/ and demo/truth.json
 OTHER_FILES_DIGESTS = [
-    (81, "0397fae1c0136dba183bfb884f05c46570cbd976b35007c01a78a4ab8d9001ff"),
-    (59, "a050bec545088b613e9bf928c54f6b795de4e0066dd0b1e2ccac35df627358c9"),
+    (81, "589fdcc79c8e01a655289b45e43bcebea49f509d3bb80624755e9cfb0ee9d276"),
+    (59, "c80110513455576a0404ebe4d15d7264a83da190bf4eabfe41a666d47a7aa7aa"),
 ]
 
 
