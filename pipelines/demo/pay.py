@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from random import Random
 
 from pipelines.demo.company import LEVELS, LOCATIONS, OTHER_COMPANIES, PAY_SF, SPARSE_CELLS, TITLE_BY_LEVEL, YOE
+from transforms.salaries import CLASSIC_COLUMNS
 
 SalaryRow = tuple[str, str, str, str, str, int, int, int, int, int]
 """(timestamp, company, level, title, location, years of experience, base, stock, bonus, total)."""
@@ -57,25 +58,8 @@ FILE_LOCATION = {
     "Berlin, Berlin, Germany": "Berlin, BE, Germany",
     "Toronto, Ontario, Canada": "Toronto, ON, Canada",
 }
-COLUMNS = (
-    "timestamp",
-    "company",
-    "level",
-    "title",
-    "totalyearlycompensation",
-    "location",
-    "yearsofexperience",
-    "yearsatcompany",
-    "tag",
-    "basesalary",
-    "stockgrantvalue",
-    "bonus",
-    "gender",
-    "otherdetails",
-    "cityid",
-    "dmaid",
-    "rowNumber",
-)
+# the classic Levels.fyi columns the loader reads, then the ones a real export also carries and it ignores
+COLUMNS = (*CLASSIC_COLUMNS, "gender", "otherdetails", "cityid", "dmaid", "rowNumber")
 _TAGS = ("Distributed Systems (Back-End)", "ML / AI", "Robotics", "Full Stack", "NA", "Embedded")
 
 
