@@ -15,8 +15,6 @@ which chart.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import html
 import io
 import os
@@ -32,6 +30,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from transforms.money import install_money_macros
+from warehouse.analyst import pseudonym as analyst_pseudonym
 from warehouse.build import sql_text
 
 # Leaderboard privacy: `pseudonyms` (keyed with $TOKENCOMP_PSEUDONYM_KEY; without the key nothing is shown),
@@ -177,8 +176,8 @@ def _comp_mix(con: duckdb.DuckDBPyConnection, first: date) -> Chart:
 
 
 def pseudonym(engineer_id: str, key: str) -> str:
-    """A keyed, stable pseudonym for an engineer (HMAC-SHA256 of the id, first 10 hex digits)."""
-    return "eng-" + hmac.new(key.encode(), engineer_id.encode(), hashlib.sha256).hexdigest()[:10]
+    """The engineer's pseudonym under `key`: the same one `data/analyst.duckdb` gives them (warehouse.analyst)."""
+    return analyst_pseudonym(key.encode(), "engineer", engineer_id)
 
 
 def _leaderboard(con: duckdb.DuckDBPyConnection, first: date, mode: str) -> Chart:
