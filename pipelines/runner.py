@@ -18,7 +18,7 @@ import polars as pl
 from pipelines.clients import pullable
 from pipelines.definitions import build_definitions
 from pipelines.defs.automation import RANGE_END, RANGE_START, changed_from
-from pipelines.defs.pull import GROUP as PULL_GROUP
+from pipelines.defs.pull import PREFIX as PULL_PREFIX
 from pipelines.defs.pull import ProviderStep
 from pipelines.defs.resources import TokencompResource
 from pipelines.instance import open_instance, process_tags, watch_run
@@ -169,14 +169,14 @@ def pull_outcome(run_id: str, events: Iterable[dg.DagsterEvent], changed: date |
     for event in events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             key, meta = event.asset_key, event.step_materialization_data.materialization.metadata
-            if key is not None and key.path[0] == PULL_GROUP:
+            if key is not None and key.path[0] == PULL_PREFIX:
                 pulled[key.path[-1]] = _pulled_note(meta)
         elif event.event_type == dg.DagsterEventType.ASSET_OBSERVATION:
             key, meta = event.asset_key, event.asset_observation_data.asset_observation.metadata
-            if key is not None and key.path[0] == PULL_GROUP and "skipped" in meta:
+            if key is not None and key.path[0] == PULL_PREFIX and "skipped" in meta:
                 skipped[key.path[-1]] = str(meta["skipped"].value)
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_key:
-            failed[event.step_key.removeprefix(f"{PULL_GROUP}__")] = _failure_reason(event)
+            failed[event.step_key.removeprefix(f"{PULL_PREFIX}__")] = _failure_reason(event)
     order = {name: i for i, name in enumerate(pullable())}  # registry order, then provider steps by name
 
     def ordered(found: dict[str, str]) -> dict[str, str]:

@@ -12,19 +12,19 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.defs.pull import GROUP as PULL_GROUP
+from pipelines.defs.pull import PREFIX as PULL_PREFIX
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 pull_job = dg.define_asset_job(
     "pull",
-    selection=dg.AssetSelection.groups(PULL_GROUP),
+    selection=dg.AssetSelection.key_prefixes([PULL_PREFIX]),
     description="Pull every source with an API and credentials into raw/: the run's days plus the re-pull window.",
 )
 
 nightly_job = dg.define_asset_job(
     "nightly",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(PULL_GROUP),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.key_prefixes([PULL_PREFIX]),
     description="Ingest landing/, rebuild the lake for the partition window, then build and publish the warehouse.",
 )
 

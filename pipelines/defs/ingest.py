@@ -15,7 +15,7 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=["raw", source],
-        group_name="ingest",
+        group_name="raw",
         kinds={"python", "file"},
         owners=["team:data-platform"],
         tags={"source": source},
@@ -60,7 +60,7 @@ def raw_asset(source: str) -> dg.AssetsDefinition:
 
 @dg.asset(
     key=["reference", "files"],
-    group_name="ingest",
+    group_name="reference",
     kinds={"python", "parquet"},
     owners=["team:data-platform"],
     description=(

@@ -1,43 +1,18 @@
 """Lake layer: canonical usage Parquet, one partition per billing day, plus its blocking checks."""
 
-from datetime import date, timedelta
-
 import dagster as dg
 import polars as pl
 
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
-from pipelines.defs.partitions import billing_days
+from pipelines.defs.partitions import window
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
 from pipelines.services.lake import ZoneChanged, build_window, read_lake
 from transforms.fx import MissingFxRateError
 
-PARTITIONS = billing_days()
+LAKE_USAGE = dg.AssetKey(["lake", "usage"])
 
 
-def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> tuple[date, date]:
-    """The inclusive [first, last] billing days this run materializes."""
-    tw = context.partition_time_window if isinstance(context, dg.AssetExecutionContext) else None
-    if tw is None:
-        raise dg.Failure("lake/usage is partitioned: run it for a date or a date range")
-    return tw.start.date(), (tw.end - timedelta(days=1)).date()
-
-
-@dg.asset(
-    key=["lake", "usage"],
-    group_name="lake",
-    kinds={"polars", "parquet"},
-    owners=["team:data-platform"],
-    partitions_def=PARTITIONS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[*(a.key for a in RAW_ASSETS), reference_files],  # reference: seat prices, fx rates
-    description=(
-        "Canonical usage and billing rows of every source, one row per natural key, tokens in non-overlapping "
-        "columns and money in exact decimals (other currencies converted to USD at the billing day's rate), "
-        "list-priced at the prices of their day, with each provider's billed dollars allocated onto its metered "
-        "usage. Rewritten per billing day."
-    ),
-)
 def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) -> dg.MaterializeResult:
     """Rebuild the days of this run from raw/ and the manifest."""
     start, end = window(context)
@@ -73,7 +48,26 @@ def lake_usage(context: dg.AssetExecutionContext, tokencomp: TokencompResource) 
     )
 
 
-@dg.asset_check(asset=lake_usage, blocking=True, description="No negative token counts reach the lake.")
+def lake_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The lake/usage asset over the billing days of `partitions`."""
+    return dg.asset(
+        key=LAKE_USAGE,
+        group_name="lake",
+        kinds={"polars", "parquet"},
+        owners=["team:data-platform"],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[*(a.key for a in RAW_ASSETS), reference_files],  # reference: seat prices, fx rates
+        description=(
+            "Canonical usage and billing rows of every source, one row per natural key, tokens in non-overlapping "
+            "columns and money in exact decimals (other currencies converted to USD at the billing day's rate), "
+            "list-priced at the prices of their day, with each provider's billed dollars allocated onto its metered "
+            "usage. Rewritten per billing day."
+        ),
+    )(lake_usage)
+
+
+@dg.asset_check(asset=LAKE_USAGE, blocking=True, description="No negative token counts reach the lake.")
 def lake_usage_tokens_non_negative(tokencomp: TokencompResource) -> dg.AssetCheckResult:
     """Blocking: a negative token count means a parser or a source is wrong; nothing downstream may use it."""
     settings = tokencomp.settings()

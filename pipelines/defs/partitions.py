@@ -1,11 +1,22 @@
 """Daily UTC partitions by billing_date, starting at the configured first partition date."""
 
+from datetime import date, timedelta
+
 import dagster as dg
 
-from pipelines.config import load_settings
+from pipelines.config import Settings
 
 
-def billing_days() -> dg.DailyPartitionsDefinition:
-    """One partition per provider UTC billing day, from `pipeline.first_partition_date` (default 2024-01-01)."""
-    start = load_settings().first_partition_date
+def billing_days(settings: Settings) -> dg.DailyPartitionsDefinition:
+    """One partition per provider UTC billing day, from `pipeline.first_partition_date` of `settings` (the
+    resource's config, so `--config` with another start date and the partitions agree)."""
+    start = settings.first_partition_date
     return dg.DailyPartitionsDefinition(start_date=start.isoformat(), timezone="UTC", end_offset=0)
+
+
+def window(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    """The inclusive [first, last] billing days this run materializes."""
+    tw = context.partition_time_window if context.has_partition_key_range or context.has_partition_key else None
+    if tw is None:
+        raise dg.Failure(f"{context.asset_key.to_user_string()} is partitioned: run it for a date or a date range")
+    return tw.start.date(), (tw.end - timedelta(days=1)).date()

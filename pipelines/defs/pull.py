@@ -15,13 +15,14 @@ import dagster as dg
 
 from pipelines.clients import AuthRefused, PullError, key_env, pages, provider_api, pullable
 from pipelines.config import Settings
-from pipelines.defs.lake import PARTITIONS, window
+from pipelines.defs.partitions import window
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
 from pipelines.services.identity import pull_identity
 from pipelines.services.pull import land_pages
 
-GROUP = "pull"
+PREFIX = "pull"  # asset keys pull/<source>, pull/<provider>_<step>
+GROUP = "raw"  # a pull lands pages in raw/, like a dropped file
 MAX_RETRIES = 2
 
 ProviderStep = Callable[[Settings, str], object]
@@ -89,17 +90,17 @@ def _fail(exc: PullError) -> dg.Failure:
     return dg.Failure(description=str(exc), allow_retries=not isinstance(exc, AuthRefused))
 
 
-def pull_asset(source: str, settings: Settings) -> dg.AssetsDefinition:
+def pull_asset(source: str, settings: Settings, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The asset that pulls one source's pages from its provider API into raw/ for a window of days."""
     provider = provider_api(source)
 
     @dg.asset(
-        key=[GROUP, source],
+        key=[PREFIX, source],
         group_name=GROUP,
         kinds={"python", "api"},
         owners=["team:data-platform"],
         tags={"source": source, "provider_api": provider},
-        partitions_def=PARTITIONS,
+        partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=pool(provider),
         retry_policy=retry_policy(settings),
@@ -146,7 +147,7 @@ def provider_step_asset(
     """The asset that runs one PROVIDER_STEPS entry for one provider API, in that API's pool."""
 
     @dg.asset(
-        key=[GROUP, f"{provider}_{name}"],
+        key=[PREFIX, f"{provider}_{name}"],
         group_name=GROUP,
         kinds={"python", "api"},
         owners=["team:data-platform"],
@@ -169,17 +170,19 @@ def provider_step_asset(
     return _step
 
 
-def pull_assets(settings: Settings, steps: Mapping[str, ProviderStep] | None = None) -> list[dg.AssetsDefinition]:
+def pull_assets(
+    settings: Settings, partitions: dg.PartitionsDefinition, steps: Mapping[str, ProviderStep] | None = None
+) -> list[dg.AssetsDefinition]:
     """Every pull asset: one per pullable source, then one per provider API and provider step."""
     sources = pullable()
     providers = {provider_api(s): key_env(s) for s in sources}
     steps = PROVIDER_STEPS if steps is None else steps
     return [
-        *(pull_asset(s, settings) for s in sources),
+        *(pull_asset(s, settings, partitions) for s in sources),
         *(provider_step_asset(n, f, p, env, settings) for n, f in steps.items() for p, env in providers.items()),
     ]
 
 
 def pull_keys() -> list[dg.AssetKey]:
     """The asset keys of the per-source pulls (the ingest assets list them as their upstream)."""
-    return [dg.AssetKey([GROUP, s]) for s in pullable()]
+    return [dg.AssetKey([PREFIX, s]) for s in pullable()]

@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.defs.ingest import reference_files
-from pipelines.defs.lake import lake_usage
+from pipelines.defs.lake import LAKE_USAGE
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
 from pipelines.services.warehouse import build_and_publish
@@ -17,7 +17,7 @@ from warehouse.build import MODELS, BlockingCheckError
     kinds={"duckdb", "sql"},
     owners=["team:data-platform"],
     pool="duckdb_warehouse",
-    deps=[lake_usage, reference_files],
+    deps=[LAKE_USAGE, reference_files],
     description=(
         "The finance warehouse (data/warehouse.duckdb): engineers, bands, usage, spend attributed to engineers, "
         "the per-engineer monthly mart, invoice reconciliation and what is unattributed or unpriced. Analysts and "

@@ -10,8 +10,9 @@ import pytest
 
 from pipelines.clients import pullable
 from pipelines.config import load_settings
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions, defs
 from pipelines.defs.partitions import billing_days
+from pipelines.defs.resources import TokencompResource
 from transforms.sources import source_ids
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
     for asset in defs.resolve_all_asset_specs():
         keys.add(asset.key.to_user_string())
         assert asset.description and len(asset.description) > 40, asset.key
-        assert asset.group_name in {"pull", "ingest", "lake", "warehouse"}, asset.key
+        assert asset.group_name in {"raw", "reference", "lake", "warehouse"}, asset.key
         assert asset.owners and asset.kinds, asset.key
     assert keys == {
         *(f"pull/{source}" for source in pullable()),
@@ -51,13 +52,24 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
 
 
 def test_partitions_are_daily_utc_from_the_configured_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert billing_days().start.date().isoformat() == "2024-01-01"
-    assert billing_days().timezone == "UTC"
-    config = tmp_path / "tokencomp.toml"
+    monkeypatch.delenv("TOKENCOMP_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert billing_days(load_settings()).start.date().isoformat() == "2024-01-01"
+    assert billing_days(load_settings()).timezone == "UTC"
+    config = tmp_path / "other.toml"
     config.write_text('[pipeline]\nfirst_partition_date = "2025-06-01"\n')
-    monkeypatch.setenv("TOKENCOMP_CONFIG", str(config))
-    assert load_settings().first_partition_date.isoformat() == "2025-06-01"
-    assert billing_days().get_first_partition_key() == "2025-06-01"
+    assert billing_days(load_settings(config)).get_first_partition_key() == "2025-06-01"
+
+
+def test_the_jobs_partitions_follow_the_resources_config_not_the_import_time_one(tmp_path: Path) -> None:
+    """`--config` with another first day: every partitioned job of that run starts on that day."""
+    config = tmp_path / "other.toml"
+    config.write_text('[pipeline]\nfirst_partition_date = "2025-06-01"\n')
+    other = build_definitions(TokencompResource(config_path=str(config), data_dir=str(tmp_path / "data")))
+    for job in ("pull", "nightly"):
+        partitions = other.resolve_job_def(job).partitions_def
+        assert partitions is not None and partitions.get_first_partition_key() == "2025-06-01", job
+    assert defs.resolve_job_def("nightly").partitions_def.get_first_partition_key() == "2024-01-01"
 
 
 def test_transforms_and_warehouse_never_import_dagster() -> None:
