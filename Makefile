@@ -32,6 +32,7 @@ demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## synthetic company, whole pipelin
 	$(VENV)/bin/tokencomp demo
 
 test: $(STAMP)  ## the fast suite (slow suites are marked and run by .ci/run)
+	@bash .ci/system-packages chromium
 	$(VENV)/bin/pytest -q -m "not slow"
 
 test-all: $(STAMP)
