@@ -28,8 +28,6 @@ from pipelines.definitions import build_definitions
 from pipelines.defs.resources import TokencompResource
 from tests.conftest import SAMPLES
 
-pytestmark = pytest.mark.slow
-
 REPO = Path(__file__).resolve().parents[2]
 DAY = "2025-08-01"  # the day the Anthropic samples cover
 PASSWORD = "tokencomp-test-only"
@@ -140,6 +138,7 @@ def test_the_documented_postgres_block_is_the_only_change_from_the_sqlite_defaul
     assert {k: v for k, v in config.items() if k != "storage"} == {k: v for k, v in default.items() if k != "storage"}
 
 
+@pytest.mark.slow
 def test_tokencomp_run_records_the_nightly_job_and_its_materializations_in_postgres(
     postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
