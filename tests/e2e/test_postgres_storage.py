@@ -68,7 +68,7 @@ def _as_server_user() -> list[str]:
             pwd.getpwnam(user)
         except KeyError:
             continue
-        return ["runuser", "-u", user, "--"]
+        return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--"]
     pytest.fail("running as root and neither the postgres nor the nobody user exists to run PostgreSQL as")
 
 
