@@ -75,6 +75,11 @@ def _as_server_user() -> list[str]:
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Postgres]:
     """A fresh PostgreSQL cluster for this module: password login over TCP on 127.0.0.1, stopped afterwards."""
+    try:
+        import dagster_postgres  # noqa: F401
+        import psycopg2  # noqa: F401
+    except ImportError as exc:
+        pytest.fail(f"dagster-postgres is not installed ({exc}): `make .venv/.installed` installs pyproject's deps")
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not found:
         pytest.fail("PostgreSQL is not installed: `apt-get install postgresql` (Debian); .ci/run installs it")
