@@ -86,24 +86,23 @@ def postgres() -> Iterator[Postgres]:
     bin_dir = Path(found[-1]).parent
     prefix = _as_server_user()
     root = Path(tempfile.mkdtemp(prefix="tokencomp-pg-"))
-    if prefix:
-        shutil.chown(root, user=prefix[2])
-    (root / "pw").write_text(PASSWORD)
-    if prefix:
-        shutil.chown(root / "pw", user=prefix[2])
     data, port, user = root / "data", _free_port(), "tokencomp"
 
     def pg(program: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*prefix, str(bin_dir / program), *args], capture_output=True, text=True, timeout=300)
 
-    # trust on the unix socket (for createdb), a password over TCP: the one dagster.yaml reads from the environment
-    auth = ("--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={root / 'pw'}")
-    init = pg("initdb", "-D", str(data), "-U", user, *auth, "-E", "UTF8", "--no-sync")
-    if init.returncode != 0:
-        pytest.fail(f"could not create a PostgreSQL cluster with {bin_dir}/initdb: {init.stderr.strip()[-300:]}")
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    log = root / "server.log"
     try:
+        (root / "pw").write_text(PASSWORD)
+        if prefix:
+            for path in (root, root / "pw"):
+                shutil.chown(path, user=prefix[2])
+        # trust on the unix socket (for createdb), a password over TCP: the one dagster.yaml reads from the env
+        auth = ("--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={root / 'pw'}")
+        init = pg("initdb", "-D", str(data), "-U", user, *auth, "-E", "UTF8", "--no-sync")
+        if init.returncode != 0:
+            pytest.fail(f"could not create a PostgreSQL cluster with {bin_dir}/initdb: {init.stderr.strip()[-300:]}")
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = root / "server.log"
         started = pg("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", "120", "-o", options, "start")
         if started.returncode != 0:
             reason = log.read_text() if log.exists() else started.stderr
@@ -112,7 +111,8 @@ def postgres() -> Iterator[Postgres]:
         assert made.returncode == 0, made.stderr
         yield Postgres("127.0.0.1", port, "dagster", user)
     finally:
-        pg("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
+        if (data / "postmaster.pid").exists():
+            pg("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
 
 
