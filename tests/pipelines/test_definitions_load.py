@@ -38,7 +38,7 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
     for asset in defs.resolve_all_asset_specs():
         keys.add(asset.key.to_user_string())
         assert asset.description and len(asset.description) > 40, asset.key
-        assert asset.group_name in {"raw", "reference", "lake", "warehouse"}, asset.key
+        assert asset.group_name in {"raw", "reference", "lake", "warehouse", "exports"}, asset.key
         assert asset.owners and asset.kinds, asset.key
     assert keys == {
         *(f"pull/{source}" for source in pullable()),
@@ -48,6 +48,10 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
         "reference/files",
         "lake/usage",
         "warehouse/duckdb",
+        "exports/closed_books",  # the monthly finance outputs
+        "exports/chargeback",
+        "exports/reconciliation",
+        "exports/focus",
     }
 
 
