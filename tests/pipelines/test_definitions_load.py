@@ -74,6 +74,9 @@ def test_the_jobs_partitions_follow_the_resources_config_not_the_import_time_one
         partitions = other.resolve_job_def(job).partitions_def
         assert partitions is not None and partitions.get_first_partition_key() == "2025-06-01", job
     assert defs.resolve_job_def("nightly").partitions_def.get_first_partition_key() == "2024-01-01"
+    for job in ("close", "reprice", "month_close"):  # the monthly finance jobs: months from that day's month
+        partitions = other.resolve_job_def(job).partitions_def
+        assert partitions is not None and partitions.get_first_partition_key() == "2025-06", job
 
 
 def test_transforms_and_warehouse_never_import_dagster() -> None:
