@@ -29,14 +29,9 @@ def defaults(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
     return _defs(tmp_path_factory.mktemp("defaults"))
 
 
-@pytest.fixture(autouse=True)
-def _instance(instance: dg.DagsterInstance) -> None:
-    """Every test here runs inside a test instance (resolving definitions reads the current one's state storage)."""
-
-
-def _tick(defs: dg.Definitions, name: str, at: datetime) -> dg.RunRequest | dg.SkipReason:
-    """What schedule `name` asks for at tick `at` (as the daemon evaluates it, in a test instance)."""
-    instance = dg.DagsterInstance.ephemeral()
+def _tick(instance: dg.DagsterInstance, defs: dg.Definitions, name: str, at: datetime) -> dg.RunRequest | dg.SkipReason:
+    """What schedule `name` asks for at tick `at`, as the daemon evaluates it (inside a test instance: resolving
+    the definitions reads the current instance's state storage)."""
     context = dg.build_schedule_context(
         instance=instance, scheduled_execution_time=at, repository_def=defs.get_repository_def()
     )
@@ -47,7 +42,9 @@ def _tick(defs: dg.Definitions, name: str, at: datetime) -> dg.RunRequest | dg.S
     return data.run_requests[0]
 
 
-def test_by_default_the_pull_starts_at_03_utc_and_month_end_on_the_5th_at_06(defaults: dg.Definitions) -> None:
+def test_by_default_the_pull_starts_at_03_utc_and_month_end_on_the_5th_at_06(
+    instance: dg.DagsterInstance, defaults: dg.Definitions
+) -> None:
     defs = defaults
     nightly, month_close = (defs.resolve_schedule_def(n) for n in ("nightly_schedule", "month_close_schedule"))
     assert (nightly.cron_schedule, nightly.execution_timezone, nightly.job_name) == ("0 3 * * *", "UTC", "pull")
@@ -56,11 +53,11 @@ def test_by_default_the_pull_starts_at_03_utc_and_month_end_on_the_5th_at_06(def
         "UTC",
         "month_close",
     )
-    request = _tick(defs, "nightly_schedule", datetime(2026, 12, 2, 3, 0, tzinfo=UTC))
+    request = _tick(instance, defs, "nightly_schedule", datetime(2026, 12, 2, 3, 0, tzinfo=UTC))
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-12-01"
 
 
-def test_the_schedules_follow_the_configured_time_zone_and_day(tmp_path: Path) -> None:
+def test_the_schedules_follow_the_configured_time_zone_and_day(instance: dg.DagsterInstance, tmp_path: Path) -> None:
     defs = _defs(
         tmp_path,
         'nightly_at = "01:30"\ntimezone = "Europe/Berlin"\nmonth_close_day = 3\nmonth_close_at = "07:15"\n',
@@ -69,9 +66,9 @@ def test_the_schedules_follow_the_configured_time_zone_and_day(tmp_path: Path) -
     assert (nightly.cron_schedule, nightly.execution_timezone) == ("30 1 * * *", "Europe/Berlin")
     assert (month_close.cron_schedule, month_close.execution_timezone) == ("15 7 3 * *", "Europe/Berlin")
     # 01:30 in Berlin on Dec 2 is 00:30 UTC: the last complete UTC billing day is Dec 1
-    request = _tick(defs, "nightly_schedule", datetime(2026, 12, 2, 1, 30, tzinfo=BERLIN))
+    request = _tick(instance, defs, "nightly_schedule", datetime(2026, 12, 2, 1, 30, tzinfo=BERLIN))
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-12-01"
-    request = _tick(defs, "month_close_schedule", datetime(2026, 3, 3, 7, 15, tzinfo=BERLIN))
+    request = _tick(instance, defs, "month_close_schedule", datetime(2026, 3, 3, 7, 15, tzinfo=BERLIN))
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-02"
 
 
@@ -84,18 +81,20 @@ def test_the_schedules_follow_the_configured_time_zone_and_day(tmp_path: Path) -
     ],
 )
 def test_month_close_runs_for_the_previous_months_partition(
-    defaults: dg.Definitions, tick: datetime, month: str
+    instance: dg.DagsterInstance, defaults: dg.Definitions, tick: datetime, month: str
 ) -> None:
     defs = defaults
-    request = _tick(defs, "month_close_schedule", tick)
+    request = _tick(instance, defs, "month_close_schedule", tick)
     assert isinstance(request, dg.RunRequest)
     assert (request.partition_key, request.tags[MONTH_TAG], request.run_key) == (month, month, f"month_close-{month}")
     partitions = defs.resolve_job_def("month_close").partitions_def
     assert partitions is not None and month in partitions.get_partition_keys(current_time=tick)
 
 
-def test_month_close_skips_a_month_before_the_first_partition(defaults: dg.Definitions) -> None:
-    request = _tick(defaults, "month_close_schedule", datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
+def test_month_close_skips_a_month_before_the_first_partition(
+    instance: dg.DagsterInstance, defaults: dg.Definitions
+) -> None:
+    request = _tick(instance, defaults, "month_close_schedule", datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
     assert request == dg.SkipReason("2025-12 is before the first partition month 2026-01")
 
 
