@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from rich.console import Console
-from rich.table import Table
 
 from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.locks import data_dir_lock, private_files
@@ -25,7 +24,7 @@ from pipelines.services.reference import LATER_KINDS, USER_KINDS, ReferenceError
 from pipelines.services.salaries import load_salaries
 from pipelines.summary import SUMMARY_WIDTH, read_only_command, summary
 from pipelines.summary import share as _share  # noqa: F401 - tests read it here
-from pipelines.summary import usd as _usd
+from pipelines.summary import usd as _usd  # noqa: F401 - tests read it here
 from pipelines.terminal import plain, shown
 from transforms.salaries import SalaryFileError
 
@@ -319,47 +318,17 @@ def _print_summary(settings: Settings) -> None:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    """Freeze a month's books as the warehouse shows them now."""
-    from pipelines.services.months import MonthError, close_month, parse_month
+    """Freeze a month's books as the warehouse shows them now (the Dagster job `close`)."""
+    from pipelines.month_command import close_command
 
-    settings = _settings(args)
-    try:
-        month = parse_month(args.month)
-        totals = close_month(settings, month)
-    except MonthError as exc:
-        raise CliError(str(exc)) from exc
-    spend = ", ".join(f"{shown(r['provider'])} {_usd(r['spend_usd'])}" for r in totals.iter_rows(named=True))
-    out.print(f"closed {month:%Y-%m}: {spend}. Later data for it is posted into the open month as corrections.")
-    return EXIT_OK
+    return close_command(args)
 
 
 def cmd_reprice(args: argparse.Namespace) -> int:
-    """Recompute a closed month on purpose and print what changed per provider and engineer."""
-    from pipelines.services.months import MonthError, parse_month, reprice_month
+    """Recompute a closed month on purpose and print what changed per provider and engineer (Dagster runs)."""
+    from pipelines.month_command import reprice_command
 
-    settings = _settings(args)
-    try:
-        with err.status(f"re-pricing {args.month}"):
-            diff = reprice_month(settings, parse_month(args.month))
-    except MonthError as exc:
-        raise CliError(str(exc)) from exc
-    if diff.by_provider.height == 0:
-        out.print(f"re-priced {diff.month:%Y-%m}: nothing changed")
-        return EXIT_OK
-    for title, frame, key in (
-        ("provider", diff.by_provider, "provider"),
-        ("engineer", diff.by_engineer, "engineer_id"),
-    ):
-        table = Table(title=f"{diff.month:%Y-%m} re-priced: change per {title}")
-        for col in (*(["provider"] if key == "engineer_id" else []), title, "before", "after", "change"):
-            table.add_column(col, justify="right" if col in {"before", "after", "change"} else "left")
-        for r in frame.iter_rows(named=True):
-            label = shown(r[key]) if r[key] else "(unattributed)"
-            cells = [label, _usd(r["before_usd"]), _usd(r["after_usd"]), _usd(r["change_usd"])]
-            table.add_row(*([shown(r["provider"]), *cells] if key == "engineer_id" else cells))
-        out.print(table)
-    out.print(f"re-priced {diff.month:%Y-%m}: net change {_usd(diff.total_change)}")  # type: ignore[arg-type]
-    return EXIT_OK
+    return reprice_command(args)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -482,8 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "close",
         help="freeze a month's books; later data for it becomes corrections",
-        description="Freeze MONTH as the published warehouse shows it. Its marts no longer move; "
-        "late data for it is posted into the open month as charge_class = 'correction'.",
+        description="Freeze MONTH as the published warehouse shows it (the Dagster job `close`, recorded in the "
+        "instance's run history). Its marts no longer move; late data for it is posted into the open month as "
+        "charge_class = 'correction'.",
     )
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to close")
     p.set_defaults(func=cmd_close)
@@ -491,8 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "reprice",
         help="recompute a closed month on purpose and print the diff",
-        description="Rebuild a closed month from the lake with today's prices and aliases, replace "
-        "its frozen books, republish, and print the change per provider and engineer.",
+        description="Rebuild a closed month's lake days with today's prices, recompute its books with today's "
+        "aliases and replace them (the Dagster job `reprice`), republish the warehouse, and print the change per "
+        "provider and engineer. Each step is a Dagster run tagged with the month.",
     )
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="the closed month to recompute")
     p.set_defaults(func=cmd_reprice)

@@ -95,6 +95,16 @@ class AlertRule:
     min_previous_usd: str | None = None
 
 
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """`[schedule]`: when the nightly pull starts and when month-end closes the previous month (local times)."""
+
+    nightly_at: str = "03:00"
+    timezone: str = "UTC"
+    month_close_day: int = 5
+    month_close_at: str = "06:00"
+
+
 ALERT_KINDS = ("run_rate_share_of_base", "month_over_month")
 DEFAULT_ALERT_RULES = (
     AlertRule("run_rate_half_base", "run_rate_share_of_base", "0.5"),
@@ -128,6 +138,7 @@ class Settings:
     privacy_k: int = 5
     repull_days: dict[str, int] = field(default_factory=dict)
     pull_retry_delay_seconds: float = 30.0
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     engine: EngineLimits = field(default_factory=EngineLimits.for_machine)
 
     def repull_window(self, source: str) -> int:
@@ -247,6 +258,7 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             privacy_k=_whole(raw["privacy"], "privacy", "k"),
             repull_days=_repull_days(raw.get("pull", {})),
             pull_retry_delay_seconds=_seconds(raw.get("pull", {}), "retry_delay_seconds", 30.0),
+            schedule=_schedule(raw.get("schedule", {})),
         )
         settings = replace(settings, engine=_engine(raw.get("duckdb", {}), settings.scratch))
     except (KeyError, ValueError) as exc:
@@ -389,3 +401,21 @@ def _seconds(section: dict[str, Any], key: str, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigError(f"invalid configuration: pull.{key} must be a number of seconds >= 0, not {value!r}")
     return float(value)
+
+
+def _schedule(section: dict[str, Any]) -> ScheduleSettings:
+    """`[schedule]`: times as "HH:MM" in `timezone` (an IANA name), the close day of the month 1-28."""
+    given = ScheduleSettings(**{k: section[k] for k in ScheduleSettings.__dataclass_fields__ if k in section})
+    for key in ("nightly_at", "month_close_at"):
+        text = getattr(given, key)
+        hour, _, minute = str(text).partition(":")
+        if not (hour.isdigit() and minute.isdigit() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f'schedule.{key} must be a time "HH:MM", not {text!r}')
+    try:
+        ZoneInfo(str(given.timezone))
+    except (ValueError, KeyError):
+        raise ValueError(f"schedule.timezone: unknown time zone {given.timezone!r}") from None
+    day = given.month_close_day
+    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 28:
+        raise ValueError(f"schedule.month_close_day must be a day 1-28, not {day!r}")
+    return given

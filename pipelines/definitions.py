@@ -8,10 +8,18 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.config import load_settings
-from pipelines.defs.automation import build_after_failed_pull, build_after_pull, nightly_job, nightly_schedule, pull_job
+from pipelines.defs.automation import (
+    build_after_failed_pull,
+    build_after_pull,
+    month_close_schedule,
+    nightly_job,
+    nightly_schedule,
+    pull_job,
+)
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.lake import lake_asset, lake_usage_tokens_non_negative
-from pipelines.defs.partitions import billing_days
+from pipelines.defs.months import close_job, month_assets, month_close_job, reprice_job
+from pipelines.defs.partitions import billing_days, billing_months
 from pipelines.defs.pull import ProviderStep, pull_assets
 from pipelines.defs.resources import TokencompResource
 from pipelines.defs.warehouse import warehouse_duckdb, warehouse_readable
@@ -24,9 +32,11 @@ private_files()
 def build_definitions(
     tokencomp: TokencompResource | None = None, provider_steps: Mapping[str, ProviderStep] | None = None
 ) -> dg.Definitions:
-    """All assets, checks, the pull and nightly jobs, schedule and sensors, wired to one TokencompResource.
+    """All assets, checks, jobs (pull, nightly; close, reprice, month_close), schedules and sensors, wired to one
+    TokencompResource.
 
-    Everything that depends on configuration (the partitions' first day, the pulls' retry waits) is built
+    Everything that depends on configuration (the partitions' first day, the pulls' retry waits, the schedules'
+    times) is built
     here from the resource's own config, never at import time. `provider_steps` replaces
     pipelines.defs.pull.PROVIDER_STEPS (tests)."""
     tokencomp = tokencomp or TokencompResource()
@@ -42,10 +52,11 @@ def build_definitions(
             reference_files,
             lake_asset(days),
             warehouse_duckdb,
+            *month_assets(billing_months(settings)),
         ],
         asset_checks=[lake_usage_tokens_non_negative, warehouse_readable],
-        jobs=[pull_job, nightly_job],
-        schedules=[nightly_schedule],
+        jobs=[pull_job, nightly_job, close_job, reprice_job, month_close_job],
+        schedules=[nightly_schedule(settings), month_close_schedule(settings)],
         sensors=[build_after_pull, build_after_failed_pull],
         resources={"tokencomp": tokencomp},
     )

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -18,11 +19,17 @@ import polars as pl
 from pipelines.clients import pullable
 from pipelines.definitions import build_definitions
 from pipelines.defs.automation import RANGE_END, RANGE_START, changed_from
+from pipelines.defs.lake import LAKE_USAGE
+from pipelines.defs.months import MONTH_TAG, REPRICE_CONFIG, REPRICE_JOB
 from pipelines.defs.pull import PREFIX as PULL_PREFIX
 from pipelines.defs.pull import ProviderStep
 from pipelines.defs.resources import TokencompResource
 from pipelines.instance import open_instance, process_tags, watch_run
 from pipelines.progress import ProgressEvent, with_progress
+from pipelines.services.warehouse import month_end
+
+COMMAND_TAG = "tokencomp/command"  # close / reprice: which command a month's runs were for
+WAREHOUSE_GROUPS = ("warehouse", "marts")  # the published tables (core.* and mart.*)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,49 @@ def run_nightly(
     )
 
 
+def run_month(
+    command: str,
+    month: date,
+    *,
+    config_path: Path | None = None,
+    data_dir: Path | None = None,
+    instance: dg.DagsterInstance | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    say: Callable[[str], None] = print,
+) -> RunOutcome:
+    """`tokencomp close` / `tokencomp reprice` for `month` as Dagster runs tagged with it (tokencomp/month).
+
+    close: one `close` run, freezing the month's books (exports/closed_books). reprice: three runs in order: the
+    month's lake days rebuilt (a `nightly` run of lake/usage alone), the `reprice` run recomputing the books from
+    that lake, and the warehouse republished from the new books (a `nightly` run of the warehouse's assets). The
+    first run that fails stops the rest, and its outcome says why (exit codes as `run_nightly`'s)."""
+    resource = TokencompResource(
+        config_path=str(config_path) if config_path else None, data_dir=str(data_dir) if data_dir else None
+    )
+    defs = build_definitions(resource)
+    instance = instance or dagster_instance()
+    first = resource.settings().first_partition_date
+    start, end = max(month, first), min(month_end(month), datetime.now(UTC).date() - timedelta(days=1))
+    tags = {MONTH_TAG: f"{month:%Y-%m}", COMMAND_TAG: command}
+
+    def run(job: str, **how: Any) -> RunOutcome:
+        result = _execute(defs.resolve_job_def(job), instance, start, end, progress, say, tags=tags, **how)
+        failed_steps, failed_checks, error = explain(result.all_events)
+        success = result.success and not failed_checks
+        return RunOutcome(result.run_id, success, failed_steps, failed_checks, error, None, (start, end))
+
+    if command != REPRICE_JOB:
+        return run(command, month=tags[MONTH_TAG])
+    if start <= end:
+        rebuilt = run("nightly", assets=[LAKE_USAGE])
+        if not rebuilt.success:
+            return rebuilt
+    repriced = run(REPRICE_JOB, month=tags[MONTH_TAG], run_config=REPRICE_CONFIG)
+    if not repriced.success:
+        return repriced
+    return run("nightly", assets=[s.key for s in defs.resolve_all_asset_specs() if s.group_name in WAREHOUSE_GROUPS])
+
+
 def _execute(
     job: dg.JobDefinition,
     instance: dg.DagsterInstance,
@@ -137,24 +187,28 @@ def _execute(
     end: date,
     progress: Callable[[ProgressEvent], None] | None,
     say: Callable[[str], None],
+    *,
+    month: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    assets: Sequence[dg.AssetKey] | None = None,
+    run_config: Mapping[str, object] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One in-process run of `job` for billing days [start, end], recorded in `instance`."""
+    """One in-process run of `job` for billing days [start, end] (or, for a monthly job, partition `month`),
+    recorded in `instance`; `assets` runs only those of the job's assets."""
     loggers: dict[str, object] = {"console": {"config": {"log_level": "CRITICAL"}}}
     if progress is not None:
         job, loggers["tokencomp_progress"] = with_progress(job, progress), {}
     run_id = str(uuid.uuid4())
+    window = {} if month else {RANGE_START: start.isoformat(), RANGE_END: end.isoformat()}
     with watch_run(instance, run_id, say) as watch:
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
-            tags={
-                RANGE_START: start.isoformat(),
-                RANGE_END: end.isoformat(),
-                "tokencomp/trigger": "cli",
-                **process_tags(),
-            },
-            run_config={"loggers": loggers},
+            partition_key=month,
+            tags={**window, "tokencomp/trigger": "cli", **process_tags(), **(tags or {})},
+            run_config={**(run_config or {}), "loggers": loggers},
             raise_on_error=False,
+            asset_selection=assets,
         )
     if watch.interrupted:
         raise KeyboardInterrupt

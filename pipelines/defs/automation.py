@@ -1,4 +1,5 @@
-"""The nightly jobs, schedule and sensors: 03:00 UTC pull of yesterday, then the build, however the pull ended.
+"""The nightly jobs, schedules and sensors: the pull of yesterday at `schedule.nightly_at`, then the build, however
+the pull ended; and month-end on `schedule.month_close_day` for the previous month.
 
 A night is two runs. `pull` fetches every credentialed source's pages into raw/; `nightly` then ingests
 landing/, rebuilds the lake and publishes the warehouse from whatever raw/ holds. Inside one run Dagster
@@ -8,10 +9,14 @@ is down fails its own pull asset and the build still publishes everyone else's d
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.config import ScheduleSettings, Settings
+from pipelines.defs.months import GROUP as EXPORTS_GROUP
+from pipelines.defs.months import MONTH_TAG, month_close_job
 from pipelines.defs.pull import PREFIX as PULL_PREFIX
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -24,13 +29,76 @@ pull_job = dg.define_asset_job(
 
 nightly_job = dg.define_asset_job(
     "nightly",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.key_prefixes([PULL_PREFIX]),
+    # the monthly finance outputs are the `month_close` job's (a run has one kind of partition)
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.key_prefixes([PULL_PREFIX])
+    - dg.AssetSelection.groups(EXPORTS_GROUP),
     description="Ingest landing/, rebuild the lake for the partition window, then build and publish the warehouse.",
 )
 
-nightly_schedule = dg.build_schedule_from_partitioned_job(
-    pull_job, hour_of_day=3, name="nightly_schedule", description="03:00 UTC: pull yesterday; the build follows."
-)
+
+def _cron(at: str, day_of_month: str = "*") -> str:
+    hour, minute = (int(part) for part in at.split(":"))
+    return f"{minute} {hour} {day_of_month} * *"
+
+
+def last_billing_day(tick: datetime) -> date:
+    """The last UTC billing day complete at `tick` (the day before the tick's UTC date)."""
+    return tick.astimezone(UTC).date() - timedelta(days=1)
+
+
+def previous_month(tick: datetime, timezone: str) -> date:
+    """The first day of the month before the one `tick` falls in, on the schedule's own calendar."""
+    local = tick.astimezone(ZoneInfo(timezone)).date()
+    return (local.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def nightly_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    """The nightly schedule: at `schedule.nightly_at` (in `schedule.timezone`) pull yesterday's UTC billing day;
+    each source's pull re-fetches its trailing re-pull window too, and the build follows the pull run
+    (build_after_pull / build_after_failed_pull) from the first day the pulls changed."""
+    at: ScheduleSettings = settings.schedule
+    first = settings.first_partition_date
+
+    @dg.schedule(
+        name="nightly_schedule",
+        cron_schedule=_cron(at.nightly_at),
+        execution_timezone=at.timezone,
+        job=pull_job,
+        description=f"{at.nightly_at} {at.timezone}: pull yesterday (and each source's re-pull window); the build "
+        "follows.",
+    )
+    def _nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        day = last_billing_day(context.scheduled_execution_time)
+        if day < first:
+            return dg.SkipReason(f"{day} is before the first partition date {first}")
+        return dg.RunRequest(run_key=f"nightly-{day}", partition_key=day.isoformat())
+
+    return _nightly
+
+
+def month_close_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    """The month-end schedule: on `schedule.month_close_day` at `schedule.month_close_at`, once the providers'
+    invoices have settled, run `month_close` for the previous month (freeze its books, write its finance pack)."""
+    at: ScheduleSettings = settings.schedule
+    first = settings.first_partition_date.replace(day=1)
+
+    @dg.schedule(
+        name="month_close_schedule",
+        cron_schedule=_cron(at.month_close_at, str(at.month_close_day)),
+        execution_timezone=at.timezone,
+        job=month_close_job,
+        description=f"Day {at.month_close_day} of each month, {at.month_close_at} {at.timezone}: close the previous "
+        "month and write its month-end exports.",
+    )
+    def _month_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        month = previous_month(context.scheduled_execution_time, at.timezone)
+        if month < first:
+            return dg.SkipReason(f"{month:%Y-%m} is before the first partition month {first:%Y-%m}")
+        key = f"{month:%Y-%m}"
+        return dg.RunRequest(run_key=f"month_close-{key}", partition_key=key, tags={MONTH_TAG: key})
+
+    return _month_close
 
 
 def run_window(run: dg.DagsterRun) -> tuple[date, date]:

@@ -4,6 +4,7 @@ A closed month's spend rows are kept in data/closed/<YYYY-MM>/fct_spend.parquet 
 close. Later builds keep them; anything the lake now says differently about that month (late data, new
 aliases, new prices) is posted into the current open month as `charge_class = 'correction'`. Only
 `tokencomp reprice --month M` changes a closed month, and it prints what moved, per provider and engineer.
+Dagster runs these as the monthly asset exports/closed_books (pipelines/defs/months.py).
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Settings
-from pipelines.services.lake import build_window
 from pipelines.services.storage import append_jsonl, replace_parquet
-from pipelines.services.warehouse import books_dir, build_inputs, closed_months, frozen_path, month_end
-from warehouse.build import build, publish
+from pipelines.services.warehouse import books_dir, build_inputs, closed_months, frozen_path
+from warehouse.build import build
 
 
 class MonthError(ValueError):
@@ -62,17 +62,38 @@ def _month_rows(warehouse: Path, month: date, *, computed_only: bool) -> pl.Data
         return con.sql(query, params={"month": month}).pl()
 
 
-def close_month(settings: Settings, month: date) -> pl.DataFrame:
-    """Freeze `month` as the published warehouse shows it; return its spend per provider."""
+def check_close(settings: Settings, month: date) -> None:
+    """Raise MonthError unless `month` can be closed now: still open, a warehouse published, spend in it."""
     if month in closed_months(settings):
         raise MonthError(f"{month:%Y-%m} is already closed; use `tokencomp reprice --month {month:%Y-%m}` to change it")
     if not settings.warehouse_path.exists():
         raise MonthError("no warehouse yet: run `tokencomp run` for the month first")
-    rows = _month_rows(settings.warehouse_path, month, computed_only=False)
-    if rows.height == 0:
+    if _month_rows(settings.warehouse_path, month, computed_only=False).height == 0:
         raise MonthError(f"the warehouse has no spend in {month:%Y-%m}; nothing to close")
+
+
+def check_reprice(settings: Settings, month: date) -> None:
+    """Raise MonthError unless `month` is closed (an open month is recomputed by every run anyway)."""
+    if month not in closed_months(settings):
+        raise MonthError(f"{month:%Y-%m} is not closed; an open month is recomputed by every run")
+
+
+def spend_by_provider(rows: pl.DataFrame) -> pl.DataFrame:
+    """A month's books summed per provider (`provider`, `spend_usd`), providers in order."""
+    return rows.group_by("provider").agg(pl.col("spend_usd").sum()).sort("provider")
+
+
+def frozen_books(settings: Settings, month: date) -> pl.DataFrame:
+    """The frozen spend rows of closed `month`, as they are on disk now."""
+    return pl.read_parquet(frozen_path(settings, month))
+
+
+def close_month(settings: Settings, month: date) -> pl.DataFrame:
+    """Freeze `month` as the published warehouse shows it; return its spend per provider."""
+    check_close(settings, month)
+    rows = _month_rows(settings.warehouse_path, month, computed_only=False)
     replace_parquet(rows, frozen_path(settings, month))
-    totals = rows.group_by("provider").agg(pl.col("spend_usd").sum()).sort("provider")
+    totals = spend_by_provider(rows)
     _log(
         settings,
         {
@@ -98,13 +119,19 @@ def _diff(old: pl.DataFrame, new: pl.DataFrame, keys: list[str]) -> pl.DataFrame
     )
 
 
-def reprice_month(settings: Settings, month: date) -> MonthDiff:
-    """Recompute a closed month from the lake at today's prices and aliases, replace its frozen books,
-    republish, and return what changed per provider and engineer."""
-    if month not in closed_months(settings):
-        raise MonthError(f"{month:%Y-%m} is not closed; an open month is recomputed by every run")
-    old = pl.read_parquet(frozen_path(settings, month))
-    build_window(settings, month, month_end(month))
+def month_diff(month: date, old: pl.DataFrame, new: pl.DataFrame) -> MonthDiff:
+    """What moved between two versions of a month's books, per provider and per engineer."""
+    return MonthDiff(month, _diff(old, new, ["provider"]), _diff(old, new, ["provider", "engineer_id"]))
+
+
+def refreeze_month(settings: Settings, month: date) -> MonthDiff:
+    """Recompute closed `month` from the lake as it is now (today's prices, overrides and aliases), replace its
+    frozen books and return what changed per provider and engineer.
+
+    The month's lake days are rebuilt before (lake/usage) and the warehouse is republished after (it reads the
+    new books): `tokencomp reprice` runs the three steps in order."""
+    check_reprice(settings, month)
+    old = frozen_books(settings, month)
     with tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:
         scratch = Path(tmp) / "warehouse.duckdb"
         build(build_inputs(settings, unfreeze=month), scratch)
@@ -113,10 +140,7 @@ def reprice_month(settings: Settings, month: date) -> MonthDiff:
     booked = old.filter(pl.col("charge_class") == "correction")
     new = pl.concat([computed, booked], how="vertical_relaxed")
     replace_parquet(new, frozen_path(settings, month))
-    build_path = settings.build_dir / settings.warehouse_path.name
-    build(build_inputs(settings), build_path)
-    publish(build_path, settings.warehouse_path)
-    diff = MonthDiff(month, _diff(old, new, ["provider"]), _diff(old, new, ["provider", "engineer_id"]))
+    diff = month_diff(month, old, new)
     _log(
         settings,
         {

@@ -38,7 +38,7 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
     for asset in defs.resolve_all_asset_specs():
         keys.add(asset.key.to_user_string())
         assert asset.description and len(asset.description) > 40, asset.key
-        assert asset.group_name in {"raw", "reference", "lake", "warehouse"}, asset.key
+        assert asset.group_name in {"raw", "reference", "lake", "warehouse", "exports"}, asset.key
         assert asset.owners and asset.kinds, asset.key
     assert keys == {
         *(f"pull/{source}" for source in pullable()),
@@ -48,6 +48,10 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
         "reference/files",
         "lake/usage",
         "warehouse/duckdb",
+        "exports/closed_books",  # the monthly finance outputs
+        "exports/chargeback",
+        "exports/reconciliation",
+        "exports/focus",
     }
 
 
@@ -70,6 +74,9 @@ def test_the_jobs_partitions_follow_the_resources_config_not_the_import_time_one
         partitions = other.resolve_job_def(job).partitions_def
         assert partitions is not None and partitions.get_first_partition_key() == "2025-06-01", job
     assert defs.resolve_job_def("nightly").partitions_def.get_first_partition_key() == "2024-01-01"
+    for job in ("close", "reprice", "month_close"):  # the monthly finance jobs: months from that day's month
+        partitions = other.resolve_job_def(job).partitions_def
+        assert partitions is not None and partitions.get_first_partition_key() == "2025-06", job
 
 
 def test_transforms_and_warehouse_never_import_dagster() -> None:
