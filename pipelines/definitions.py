@@ -14,6 +14,7 @@ from pipelines.defs.lake import lake_asset, lake_usage_tokens_non_negative
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.pull import ProviderStep, pull_assets
 from pipelines.defs.resources import TokencompResource
+from pipelines.defs.sensors import ingest_landing_job, landing_sensor
 from pipelines.defs.warehouse import warehouse_duckdb, warehouse_readable
 from pipelines.locks import private_files
 
@@ -44,9 +45,9 @@ def build_definitions(
             warehouse_duckdb,
         ],
         asset_checks=[lake_usage_tokens_non_negative, warehouse_readable],
-        jobs=[pull_job, nightly_job],
+        jobs=[pull_job, nightly_job, ingest_landing_job],
         schedules=[nightly_schedule],
-        sensors=[build_after_pull, build_after_failed_pull],
+        sensors=[build_after_pull, build_after_failed_pull, landing_sensor(settings)],
         resources={"tokencomp": tokencomp},
     )
 
