@@ -2,7 +2,8 @@
 
 The nightly schedule stays the primary path (its build sweeps landing/ too); the sensor only saves the wait, so a
 bad delivery is quarantined with its reason the same hour, not the next morning. It ships STOPPED: a platform team
-turns it on deliberately (UI, or `dagster sensor start landing_sensor`), with the daemon running.
+turns it on deliberately (UI, or `dagster sensor start landing_sensor -m pipelines.definitions`), with the
+daemon running.
 
 - Its runs (`ingest_landing`) ingest only: raw/<source> of the sources with new files. The lake and the warehouse
   are rebuilt and published by the nightly build, once a night, after its blocking checks: a dropped file never
