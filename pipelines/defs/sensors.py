@@ -56,6 +56,8 @@ def raw_keys() -> list[dg.AssetKey]:
 ingest_landing_job = dg.define_asset_job(
     INGEST_LANDING,
     selection=dg.AssetSelection.assets(*raw_keys()),
+    # the sweeps take raw/'s lock one after another anyway: one process, not one per source
+    executor_def=dg.in_process_executor,
     description=(
         "Ingest what was dropped in landing/<source>/ into raw/ (or quarantine/), for the sources the landing "
         "sensor found new files in. The nightly build puts them in the lake and the warehouse."
