@@ -29,8 +29,8 @@ import dagster as dg
 
 from pipelines.config import Settings
 from pipelines.defs.automation import nightly_job
+from pipelines.defs.ingest import RAW_ASSETS
 from pipelines.services.ingest import discover
-from transforms.sources import source_ids
 
 INGEST_LANDING = "ingest_landing"
 SENSOR = "landing_sensor"
@@ -50,7 +50,7 @@ Seen = dict[str, dict[str, Identity]]  # source → path under landing/<source>/
 
 def raw_keys() -> list[dg.AssetKey]:
     """The raw/<source> assets, one per source in the registry."""
-    return [dg.AssetKey(["raw", source]) for source in source_ids()]
+    return [asset.key for asset in RAW_ASSETS]
 
 
 ingest_landing_job = dg.define_asset_job(
@@ -89,9 +89,11 @@ def landed_files(settings: Settings, source: str) -> dict[str, os.stat_result]:
     return {path.relative_to(folder).as_posix(): path.stat() for path, _, _ in found}
 
 
-def run_key(new: Seen) -> str:
-    """One key per set of files: Dagster never starts a second run for the same set."""
-    digest = hashlib.sha256(write_cursor(new).encode()).hexdigest()
+def run_key(new: dict[str, dict[str, os.stat_result]]) -> str:
+    """One key per set of files: Dagster never starts a second run for the same set. The inode change time is in
+    it too, so the same bytes dropped again later (`cp -p` keeps size and mtime) are a delivery of their own."""
+    files = {s: {n: [st.st_size, st.st_mtime_ns, st.st_ctime_ns] for n, st in f.items()} for s, f in new.items()}
+    digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     return f"landing-{digest[:32]}"
 
 
@@ -109,7 +111,7 @@ def landing_sensor(settings: Settings, settle_seconds: float | None = None) -> d
     """The sensor on landing/<source>/ of every enabled source in the registry (see the module's docstring);
     a folder is swept once its files have been left unchanged `settle_seconds` (SETTLE_SECONDS)."""
     settle_seconds = SETTLE_SECONDS if settle_seconds is None else settle_seconds
-    sources = [s for s in source_ids() if s in settings.enabled_sources]
+    sources = [key.path[-1] for key in raw_keys() if key.path[-1] in settings.enabled_sources]
 
     @dg.sensor(
         name=SENSOR,
@@ -129,7 +131,7 @@ def landing_sensor(settings: Settings, settle_seconds: float | None = None) -> d
         seen = read_cursor(context.cursor)
         now = time.time()
         kept: Seen = {}
-        new: Seen = {}
+        new: dict[str, dict[str, os.stat_result]] = {}
         settling: list[str] = []
         for source in sources:
             try:
@@ -148,14 +150,14 @@ def landing_sensor(settings: Settings, settle_seconds: float | None = None) -> d
             if now - youngest < settle_seconds:
                 settling.append(f"{source} ({_plural(len(fresh), 'new file')})")
                 continue
-            new[source] = fresh
+            new[source] = {name: present[name] for name in fresh}
         if not new:
             reason = "no new files in landing/"
             if settling:
                 reason = f"still being written, waiting {settle_seconds:g} s: {', '.join(settling)}"
             return dg.SensorResult(skip_reason=reason, cursor=write_cursor(kept))
         for source, files in new.items():
-            kept[source] = {**kept[source], **files}
+            kept[source] = {**kept[source], **{name: (st.st_size, st.st_mtime_ns) for name, st in files.items()}}
         count = sum(len(files) for files in new.values())
         context.log.info(
             f"ingesting {_plural(count, 'new file')}: "

@@ -167,6 +167,23 @@ def test_a_file_still_being_written_waits_and_the_cursor_forgets_what_left_landi
     assert empty.run_requests == [] and sensors.read_cursor(empty.cursor) == {}
 
 
+def test_the_same_bytes_dropped_again_with_their_mtime_kept_are_requested_again(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """`cp -p` keeps size and mtime: after the first copy was ingested (gone from landing/), the second one is still
+    a delivery (the run key has the inode change time), not a run Dagster would skip as already requested."""
+    sensor = sensors.landing_sensor(settings, settle_seconds=0.0)
+    target = settings.landing / SOURCE / FIRST
+    target.parent.mkdir(parents=True)
+    shutil.copy2(SAMPLES / FIRST, target)
+    [first] = evaluate(sensor, instance, None).run_requests
+    target.unlink()
+    cursor = evaluate(sensor, instance, None).cursor
+    shutil.copy2(SAMPLES / FIRST, target)
+    [second] = evaluate(sensor, instance, cursor).run_requests
+    assert second.run_key != first.run_key
+
+
 def test_scratch_names_and_disabled_sources_are_not_watched(settings: Settings, instance: dg.DagsterInstance) -> None:
     """`_`/`.` names are a writer's scratch (the sweep skips them too); a source off in config is not watched."""
     folder = settings.landing / SOURCE
