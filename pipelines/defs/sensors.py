@@ -13,8 +13,8 @@ daemon running.
   is a new delivery. Dagster's run_key dedups the same set of files too.
 - A source waits while any of its files changed less than `settle_seconds` ago (still being copied): its sweep
   would read every file in the folder, a half-written one too.
-- Nothing is requested while an ingest or a build run is queued or running: two sweeps of one folder at once
-  would both read the same files.
+- Nothing is requested while an ingest, a pull or a build run is queued or running: two sweeps of one folder at
+  once would both read the same files (and the build follows the pull within seconds).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from pipelines.config import Settings
-from pipelines.defs.automation import nightly_job
+from pipelines.defs.automation import nightly_job, pull_job
 from pipelines.defs.ingest import RAW_ASSETS
 from pipelines.services.ingest import discover
 
@@ -125,9 +125,9 @@ def landing_sensor(settings: Settings, settle_seconds: float | None = None) -> d
         ),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        busy = _busy(context.instance, (INGEST_LANDING, nightly_job.name))
+        busy = _busy(context.instance, (INGEST_LANDING, pull_job.name, nightly_job.name))
         if busy:
-            return dg.SkipReason(f"run {busy[0].run_id[:8]} ({busy[0].job_name}) is sweeping landing/; next tick")
+            return dg.SkipReason(f"run {busy[0].run_id[:8]} ({busy[0].job_name}) is in progress; landing/ waits")
         seen = read_cursor(context.cursor)
         now = time.time()
         kept: Seen = {}

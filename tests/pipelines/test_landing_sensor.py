@@ -198,13 +198,19 @@ def test_scratch_names_and_disabled_sources_are_not_watched(settings: Settings, 
     assert evaluate(sensors.landing_sensor(off, settle_seconds=0.0), instance, None).run_requests == []
 
 
-def test_nothing_is_requested_while_a_sweep_is_running(settings: Settings, instance: dg.DagsterInstance) -> None:
+@pytest.mark.parametrize("job", ["nightly", "pull", sensors.INGEST_LANDING])
+def test_nothing_is_requested_while_a_sweep_is_running(
+    settings: Settings, instance: dg.DagsterInstance, job: str
+) -> None:
+    """Two sweeps of one folder at once would read the same files; the build follows a pull within seconds."""
     land_sample(settings, SOURCE, FIRST)
-    job = build_definitions(TokencompResource(data_dir=str(settings.data_dir))).resolve_job_def("nightly")
-    run = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
+    job_def = build_definitions(TokencompResource(data_dir=str(settings.data_dir))).resolve_job_def(job)
+    run = instance.create_run_for_job(job_def, status=dg.DagsterRunStatus.STARTED)
     result = evaluate(sensors.landing_sensor(settings, settle_seconds=0.0), instance, None)
     assert result.run_requests == []
-    assert result.skip_reason == dg.SkipReason(f"run {run.run_id[:8]} (nightly) is sweeping landing/; next tick")
+    assert result.skip_reason == dg.SkipReason(f"run {run.run_id[:8]} ({job}) is in progress; landing/ waits")
+    instance.report_run_failed(run)
+    assert len(evaluate(sensors.landing_sensor(settings, settle_seconds=0.0), instance, None).run_requests) == 1
 
 
 def test_the_sensor_ships_stopped_and_requests_the_ingest_landing_job() -> None:
