@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml
 	$(PY) -c 'import dagster, duckdb, polars, pytest' 2>/dev/null || { echo "make: installing tokencomp into $(VENV) failed (see pip output above)" >&2; exit 1; }; \
 	touch $(STAMP)
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+# the packaged instance config (storage in $DAGSTER_HOME); ./dagster.yaml is the same with its storage in ./.dagster
+$(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME) && cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## synthetic company, whole pipeline, offline
 	$(VENV)/bin/tokencomp demo

@@ -22,6 +22,7 @@ from pipelines.defs.months import close_job, month_assets, month_close_job, repr
 from pipelines.defs.partitions import billing_days, billing_months
 from pipelines.defs.pull import ProviderStep, pull_assets
 from pipelines.defs.resources import TokencompResource
+from pipelines.defs.sensors import ingest_landing_job, landing_sensor
 from pipelines.defs.warehouse import warehouse_duckdb, warehouse_readable
 from pipelines.locks import private_files
 
@@ -55,9 +56,9 @@ def build_definitions(
             *month_assets(billing_months(settings)),
         ],
         asset_checks=[lake_usage_tokens_non_negative, warehouse_readable],
-        jobs=[pull_job, nightly_job, close_job, reprice_job, month_close_job],
+        jobs=[pull_job, nightly_job, ingest_landing_job, close_job, reprice_job, month_close_job],
         schedules=[nightly_schedule(settings), month_close_schedule(settings)],
-        sensors=[build_after_pull, build_after_failed_pull],
+        sensors=[build_after_pull, build_after_failed_pull, landing_sensor(settings)],
         resources={"tokencomp": tokencomp},
     )
 

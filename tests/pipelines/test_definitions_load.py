@@ -87,9 +87,3 @@ def test_transforms_and_warehouse_never_import_dagster() -> None:
         if re.search(r"^\s*(import|from)\s+(dagster|pipelines)\b", p.read_text(), re.M)
     ]
     assert offenders == []
-
-
-def test_repository_dagster_yaml_is_the_packaged_instance_config() -> None:
-    assert (ROOT / "dagster.yaml").read_text() == (ROOT / "pipelines" / "dagster.yaml").read_text()
-    text = (ROOT / "dagster.yaml").read_text()
-    assert "telemetry:\n  enabled: false" in text and "default_limit: 1" in text
