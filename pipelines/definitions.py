@@ -9,8 +9,9 @@ import dagster as dg
 
 from pipelines.config import load_settings
 from pipelines.defs.automation import build_after_failed_pull, build_after_pull, nightly_job, nightly_schedule, pull_job
+from pipelines.defs.checks import build_checks
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
-from pipelines.defs.lake import lake_asset, lake_usage_tokens_non_negative
+from pipelines.defs.lake import lake_asset
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.pull import ProviderStep, pull_assets
 from pipelines.defs.resources import TokencompResource
@@ -43,7 +44,7 @@ def build_definitions(
             lake_asset(days),
             warehouse_duckdb,
         ],
-        asset_checks=[lake_usage_tokens_non_negative, warehouse_readable],
+        asset_checks=[*build_checks(settings), warehouse_readable],
         jobs=[pull_job, nightly_job],
         schedules=[nightly_schedule],
         sensors=[build_after_pull, build_after_failed_pull],
