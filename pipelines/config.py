@@ -113,7 +113,7 @@ class CheckSettings:
     freshness_days: dict[str, int] = field(default_factory=dict)  # source -> days ("" = every source)
     unattributed_share: Decimal = Decimal("0.2")
     row_count_tolerance: float = 0.5
-    row_count_days: int = 7
+    row_count_weeks: int = 4
     blocking: tuple[str, ...] = ()
 
     def stale_after(self, source: str) -> int:
@@ -139,7 +139,7 @@ def _checks(section: dict[str, Any]) -> CheckSettings:
     blocking = tuple(str(b) for b in section.get("blocking", ()))
     if unknown := [b for b in blocking if b not in WARN_CHECKS]:
         raise ValueError(f"checks.blocking: {unknown[0]!r} is not a WARN check ({', '.join(WARN_CHECKS)})")
-    history = _whole({"row_count_days": section.get("row_count_days", 7)}, "checks", "row_count_days")
+    history = _whole({"row_count_weeks": section.get("row_count_weeks", 4)}, "checks", "row_count_weeks")
     return CheckSettings(days, share, float(tolerance), history, blocking)
 
 

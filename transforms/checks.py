@@ -18,8 +18,8 @@ NEGATIVE_TOKENS_SCHEMA = pl.Schema(
 ROW_COUNT_SCHEMA = pl.Schema(
     {"source": pl.String, "billing_date": pl.Date, "rows": pl.Int64, "median": pl.Float64, "history_days": pl.Int64}
 )
-# A day is compared with its trailing median only when at least this many earlier days had rows.
-MIN_HISTORY_DAYS = 3
+# A day is compared with its trailing median only when at least this many earlier same weekdays had rows.
+MIN_HISTORY_DAYS = 2
 
 
 def negative_token_fields(pages: Sequence[RawFile]) -> pl.DataFrame:
@@ -39,13 +39,12 @@ def negative_token_fields(pages: Sequence[RawFile]) -> pl.DataFrame:
     )
 
 
-def row_count_anomalies(
-    counts: pl.DataFrame, start: date, end: date, history_days: int, tolerance: float
-) -> pl.DataFrame:
+def row_count_anomalies(counts: pl.DataFrame, start: date, end: date, weeks: int, tolerance: float) -> pl.DataFrame:
     """The (source, billing day) pairs of [start, end] whose row count is more than `tolerance` (a share) above
-    or below the median of the same source's counts on the `history_days` days before it (days with rows only;
-    at least MIN_HISTORY_DAYS of them). `counts` holds `source, billing_date, rows` for the days with rows; a
-    day of the window without rows counts 0, so a source that stopped delivering shows up."""
+    or below the median of the same source's counts on the same weekday of the `weeks` weeks before (days with
+    rows only; at least MIN_HISTORY_DAYS of them): usage has a weekly rhythm, so a quiet Sunday is compared with
+    Sundays, not with a busy week. `counts` holds `source, billing_date, rows` for the days with rows; a day of
+    the window without rows counts 0, so a source that stopped delivering shows up."""
     counts = counts.select("source", "billing_date", pl.col("rows").cast(pl.Int64))
     days = pl.DataFrame({"billing_date": pl.date_range(start, end, eager=True)})
     grid = (
@@ -59,7 +58,8 @@ def row_count_anomalies(
         grid.join(counts.rename({"billing_date": "earlier", "rows": "earlier_rows"}), on="source")
         .filter(
             (pl.col("earlier") < pl.col("billing_date"))
-            & (pl.col("earlier") >= pl.col("billing_date") - pl.duration(days=history_days))
+            & (pl.col("earlier") >= pl.col("billing_date") - pl.duration(weeks=weeks))
+            & (pl.col("earlier").dt.weekday() == pl.col("billing_date").dt.weekday())
         )
         .group_by("source", "billing_date")
         .agg(pl.col("earlier_rows").median().alias("median"), pl.len().cast(pl.Int64).alias("history_days"))

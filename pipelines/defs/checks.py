@@ -9,9 +9,12 @@ WARN: `freshness` per source, `unpriced_models` and `row_count_anomaly` on the l
 `invoice_gap` on the published marts.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
+import duckdb
+import polars as pl
 
 from pipelines.clients import pullable
 from pipelines.config import Settings
@@ -50,6 +53,15 @@ def result(finding: Finding, *, blocking: bool) -> dg.AssetCheckResult:
         description=finding.description,
         metadata=finding.metadata,
     )
+
+
+def warned(find: Callable[[], Finding]) -> Finding:
+    """A WARN check that cannot read what it checks (an unreadable warehouse, a torn file) warns that it could
+    not; it never fails the run the way a blocking check does."""
+    try:
+        return find()
+    except (duckdb.Error, OSError, pl.exceptions.PolarsError) as exc:
+        return Finding(False, f"could not be evaluated: {str(exc).strip().splitlines()[0]}")
 
 
 def negative_tokens_on_pages(source: str) -> dg.AssetChecksDefinition:
@@ -95,7 +107,7 @@ def freshness_check(source: str, settings: Settings) -> dg.AssetChecksDefinition
     )
     def _freshness(tokencomp: TokencompResource) -> dg.AssetCheckResult:
         today = (tokencomp.landed_at_time() or datetime.now(UTC)).astimezone(UTC).date()
-        return result(checks.freshness(tokencomp.settings(), source, today), blocking=blocking)
+        return result(warned(lambda: checks.freshness(tokencomp.settings(), source, today)), blocking=blocking)
 
     return _freshness
 
@@ -112,7 +124,9 @@ def lake_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
         description="Every model used on the run's days has a list price (an unknown one is flagged, never $0).",
     )
     def _unpriced(context: dg.AssetCheckExecutionContext, tokencomp: TokencompResource) -> dg.AssetCheckResult:
-        return result(checks.unpriced_models(tokencomp.settings(), run_days(context)), blocking=unpriced)
+        return result(
+            warned(lambda: checks.unpriced_models(tokencomp.settings(), run_days(context))), blocking=unpriced
+        )
 
     @dg.asset_check(
         asset=LAKE_USAGE,
@@ -120,11 +134,11 @@ def lake_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
         blocking=rows,
         description=(
             f"Each source's rows on the run's days are within {settings.checks.row_count_tolerance:.0%} of their "
-            f"median over the {settings.checks.row_count_days} days before."
+            f"median on the same weekday of the {settings.checks.row_count_weeks} weeks before."
         ),
     )
     def _rows(context: dg.AssetCheckExecutionContext, tokencomp: TokencompResource) -> dg.AssetCheckResult:
-        return result(checks.row_count_anomaly(tokencomp.settings(), run_days(context)), blocking=rows)
+        return result(warned(lambda: checks.row_count_anomaly(tokencomp.settings(), run_days(context))), blocking=rows)
 
     return [_unpriced, _rows]
 
@@ -144,7 +158,9 @@ def mart_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
         ),
     )
     def _share(context: dg.AssetCheckExecutionContext, tokencomp: TokencompResource) -> dg.AssetCheckResult:
-        return result(checks.unattributed_share(tokencomp.settings(), run_days(context)), blocking=share)
+        return result(
+            warned(lambda: checks.unattributed_share(tokencomp.settings(), run_days(context))), blocking=share
+        )
 
     @dg.asset_check(
         asset=RECONCILIATION,
@@ -156,7 +172,7 @@ def mart_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
         ),
     )
     def _gap(tokencomp: TokencompResource) -> dg.AssetCheckResult:
-        return result(checks.invoice_gap(tokencomp.settings()), blocking=gap)
+        return result(warned(lambda: checks.invoice_gap(tokencomp.settings())), blocking=gap)
 
     return [_share, _gap]
 

@@ -211,18 +211,18 @@ def freshness(settings: Settings, source: str, today: date) -> Finding:
 
 
 def row_count_anomaly(settings: Settings, window: Window) -> Finding:
-    """WARN: a source's lake rows on a day of the run far from the median of its previous days."""
+    """WARN: a source's lake rows on a day of the run far from their median on the same weekday of earlier weeks."""
     if window is None:
         return Finding(True, "no run window: nothing to compare", {})
     checks = settings.checks
     counts = (
         read_lake(settings)
-        .filter(pl.col("billing_date").is_between(window[0] - timedelta(days=checks.row_count_days), window[1]))
+        .filter(pl.col("billing_date").is_between(window[0] - timedelta(weeks=checks.row_count_weeks), window[1]))
         .group_by("source", "billing_date")
         .agg(pl.len().alias("rows"))
         .collect()
     )
-    found = row_count_anomalies(counts, *window, checks.row_count_days, checks.row_count_tolerance)
+    found = row_count_anomalies(counts, *window, checks.row_count_weeks, checks.row_count_tolerance)
     metadata: dict[str, object] = {"anomalies": found.height, "tolerance": checks.row_count_tolerance}
     if not found.height:
         return Finding(True, f"row counts of {_days(window)} are within their trailing medians", metadata)
@@ -231,8 +231,8 @@ def row_count_anomaly(settings: Settings, window: Window) -> Finding:
     return Finding(
         False,
         f"{found.height} source day(s) off their trailing median; first: {first['source']} {first['billing_date']} "
-        f"has {first['rows']:,} rows against a median of {first['median']:,.0f} over {first['history_days']} days "
-        f"(tolerance {checks.row_count_tolerance:.0%})",
+        f"has {first['rows']:,} rows against a median of {first['median']:,.0f} on the same weekday of "
+        f"{first['history_days']} earlier weeks (tolerance {checks.row_count_tolerance:.0%})",
         metadata,
     )
 

@@ -92,23 +92,25 @@ def test_freshness_warns_for_stale_and_never_delivered_enabled_sources(settings:
     assert freshness(own, "openai_usage", date(2025, 8, 4)).passed  # not enabled: never stale
 
 
-def test_row_count_anomaly_compares_each_day_with_the_median_of_the_days_before(
+def test_row_count_anomaly_compares_each_day_with_the_median_of_the_same_weekday_before(
     settings: Settings, tmp_path: Path
 ) -> None:
-    counts = {1: 4, 2: 5, 3: 4, 4: 4, 5: 1}  # August day -> rows
-    for day, keys in counts.items():
-        _land(settings, tmp_path, date(2025, 8, day), keys)
-    build_window(settings, date(2025, 8, 1), date(2025, 8, 5))
-    # by hand: days 1-4 hold 4, 5, 4, 4 rows, median 4; 1 row is below 4 x (1 - 0.5)
-    found = row_count_anomaly(settings, (date(2025, 8, 5), date(2025, 8, 5)))
+    # Fridays 4, 5 and 4 rows, a quiet Saturday of 1 each week (never an anomaly), then a Friday of 1 row
+    fridays = [date(2025, 8, 1), date(2025, 8, 8), date(2025, 8, 15), date(2025, 8, 22)]
+    for day, keys in zip(fridays, (4, 5, 4, 1), strict=True):
+        _land(settings, tmp_path, day, keys)
+        _land(settings, tmp_path, date.fromordinal(day.toordinal() + 1), 1)
+    build_window(settings, fridays[0], date(2025, 8, 23))
+    # by hand: the Fridays before the 22nd hold 4, 5, 4 rows, median 4; 1 row is below 4 x (1 - 0.5)
+    found = row_count_anomaly(settings, (date(2025, 8, 22), date(2025, 8, 23)))
     assert (found.passed, found.metadata["anomalies"]) == (False, 1)
     assert found.description == (
-        "1 source day(s) off their trailing median; first: anthropic_usage 2025-08-05 has 1 rows against a median "
-        "of 4 over 4 days (tolerance 50%)"
+        "1 source day(s) off their trailing median; first: anthropic_usage 2025-08-22 has 1 rows against a median "
+        "of 4 on the same weekday of 3 earlier weeks (tolerance 50%)"
     )
-    assert row_count_anomaly(settings, (date(2025, 8, 4), date(2025, 8, 4))).passed  # 4 against median 4
+    assert row_count_anomaly(settings, (date(2025, 8, 15), date(2025, 8, 16))).passed  # 4 against median 4.5
     Path("tokencomp.toml").write_text("[checks]\nrow_count_tolerance = 0.8\n")
-    assert row_count_anomaly(load_settings(data_dir=settings.data_dir), (date(2025, 8, 5), date(2025, 8, 5))).passed
+    assert row_count_anomaly(load_settings(data_dir=settings.data_dir), (date(2025, 8, 22), date(2025, 8, 22))).passed
 
 
 @pytest.mark.parametrize(
