@@ -502,7 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.export_command import add_export_parser
 
     add_export_parser(sub)
-    p = sub.add_parser("status", help="freshness per source, last runs, unattributed share, unpriced models")
+    p = sub.add_parser(
+        "status", help="freshness per source, last runs, failed and warned checks, unattributed share, unpriced models"
+    )
     p.set_defaults(func=cmd_status)
     return parser
 
