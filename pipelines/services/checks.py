@@ -70,17 +70,25 @@ def _signature() -> pl.Expr:
 
 def live_pages(manifest: pl.DataFrame, window: Window) -> pl.DataFrame:
     """The deliveries of one source that overlap `window` and still count: a delivery stops counting once later
-    ones answering the same request cover every day it covers (a corrected re-pull replaced it)."""
+    ones cover every day it covers, each answering the same request (a corrected re-pull) or dropped by hand (a
+    corrected page from the provider)."""
     keyed = manifest.with_columns(_signature())
     candidates = (
         keyed if window is None else keyed.filter((pl.col("min_date") <= window[1]) & (pl.col("max_date") >= window[0]))
     )
     days = candidates.select("seq", "_signature", pl.date_ranges("min_date", "max_date").alias("day")).explode("day")
-    later = keyed.select(pl.col("seq").alias("later"), "_signature", "min_date", "max_date")
+    later = keyed.select(
+        pl.col("seq").alias("later"),
+        pl.col("_signature").alias("later_signature"),
+        pl.col("request").is_null().alias("dropped"),
+        "min_date",
+        "max_date",
+    )
     covered = (
-        days.join(later, on="_signature")
+        days.join(later, how="cross")
         .filter(
             (pl.col("later") > pl.col("seq"))
+            & ((pl.col("later_signature") == pl.col("_signature")) | pl.col("dropped"))
             & (pl.col("min_date") <= pl.col("day"))
             & (pl.col("max_date") >= pl.col("day"))
         )

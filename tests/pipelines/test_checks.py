@@ -15,7 +15,7 @@ from pipelines.config import ConfigError, Settings, load_settings
 from pipelines.defs.checks import negative_reference
 from pipelines.defs.ingest import reference_files
 from pipelines.defs.resources import TokencompResource
-from pipelines.services.checks import freshness, row_count_anomaly
+from pipelines.services.checks import freshness, live_pages, row_count_anomaly
 from pipelines.services.ingest import ingest
 from pipelines.services.lake import build_window
 
@@ -135,3 +135,31 @@ def test_a_warn_check_listed_in_checks_blocking_blocks(settings: Settings) -> No
     graph = build_definitions(TokencompResource(config_path="tokencomp.toml")).resolve_asset_graph()
     blocking = {k.name: graph.get(k).blocking for k in graph.asset_check_keys if k.asset_key.path == ["lake", "usage"]}
     assert blocking == {"fx_rates": True, "unpriced_models": True, "row_count_anomaly": False}
+
+
+def _manifest(rows: list[tuple[int, str | None, int, int]]) -> pl.DataFrame:
+    """Manifest rows (seq, request JSON or None for a dropped file, first and last August day)."""
+    return pl.DataFrame(
+        {
+            "seq": [r[0] for r in rows],
+            "request": [r[1] for r in rows],
+            "min_date": [date(2025, 8, r[2]) for r in rows],
+            "max_date": [date(2025, 8, r[3]) for r in rows],
+        }
+    )
+
+
+def test_a_page_counts_until_later_pages_of_the_same_request_or_dropped_by_hand_cover_its_days() -> None:
+    by_model = json.dumps({"path": "/v1/usage", "group_by": ["model"], "starting_at": "2025-08-01"})
+    by_model_later = json.dumps({"path": "/v1/usage", "group_by": ["model"], "starting_at": "2025-08-02"})
+    by_key = json.dumps({"path": "/v1/usage", "group_by": ["api_key_id"]})
+    window = (date(2025, 8, 1), date(2025, 8, 3))
+
+    def live(rows: list[tuple[int, str | None, int, int]]) -> list[int]:
+        return sorted(live_pages(_manifest(rows), window)["seq"])
+
+    assert live([(1, by_model, 1, 3), (2, by_model_later, 2, 3)]) == [1, 2]  # day 1 of page 1 is not re-pulled
+    assert live([(1, by_model, 1, 3), (2, by_model_later, 2, 3), (3, by_model_later, 1, 1)]) == [2, 3]
+    assert live([(1, by_model, 1, 3), (2, by_key, 1, 3)]) == [1, 2]  # another grouping answers another question
+    assert live([(1, by_model, 1, 3), (2, None, 1, 3)]) == [2]  # a corrected page dropped by hand
+    assert live([(1, by_model, 1, 3), (2, by_model, 5, 6)]) == [1]  # outside the window: not scanned
