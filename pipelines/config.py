@@ -114,6 +114,7 @@ class CheckSettings:
     unattributed_share: Decimal = Decimal("0.2")
     row_count_tolerance: float = 0.5
     row_count_weeks: int = 4
+    row_count_min_rows: int = 100
     blocking: tuple[str, ...] = ()
 
     def stale_after(self, source: str) -> int:
@@ -139,8 +140,12 @@ def _checks(section: dict[str, Any]) -> CheckSettings:
     blocking = tuple(str(b) for b in section.get("blocking", ()))
     if unknown := [b for b in blocking if b not in WARN_CHECKS]:
         raise ValueError(f"checks.blocking: {unknown[0]!r} is not a WARN check ({', '.join(WARN_CHECKS)})")
-    history = _whole({"row_count_weeks": section.get("row_count_weeks", 4)}, "checks", "row_count_weeks")
-    return CheckSettings(days, share, float(tolerance), history, blocking)
+    counts = {
+        "row_count_weeks": section.get("row_count_weeks", 4),
+        "row_count_min_rows": section.get("row_count_min_rows", 100),
+    }
+    weeks, min_rows = (_whole(counts, "checks", key) for key in counts)
+    return CheckSettings(days, share, float(tolerance), weeks, min_rows, blocking)
 
 
 @dataclass(frozen=True)

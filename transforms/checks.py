@@ -39,11 +39,14 @@ def negative_token_fields(pages: Sequence[RawFile]) -> pl.DataFrame:
     )
 
 
-def row_count_anomalies(counts: pl.DataFrame, start: date, end: date, weeks: int, tolerance: float) -> pl.DataFrame:
+def row_count_anomalies(
+    counts: pl.DataFrame, start: date, end: date, weeks: int, tolerance: float, min_rows: int = 0
+) -> pl.DataFrame:
     """The (source, billing day) pairs of [start, end] whose row count is more than `tolerance` (a share) above
     or below the median of the same source's counts on the same weekday of the `weeks` weeks before (days with
     rows only; at least MIN_HISTORY_DAYS of them): usage has a weekly rhythm, so a quiet Sunday is compared with
-    Sundays, not with a busy week. `counts` holds `source, billing_date, rows` for the days with rows; a day of
+    Sundays, not with a busy week. A median below `min_rows` is too small to compare (a handful of rows swings
+    by half from one week to the next). `counts` holds `source, billing_date, rows` for the days with rows; a day of
     the window without rows counts 0, so a source that stopped delivering shows up."""
     counts = counts.select("source", "billing_date", pl.col("rows").cast(pl.Int64))
     days = pl.DataFrame({"billing_date": pl.date_range(start, end, eager=True)})
@@ -66,7 +69,7 @@ def row_count_anomalies(counts: pl.DataFrame, start: date, end: date, weeks: int
     )
     return (
         grid.join(history, on=["source", "billing_date"])
-        .filter(pl.col("history_days") >= MIN_HISTORY_DAYS)
+        .filter((pl.col("history_days") >= MIN_HISTORY_DAYS) & (pl.col("median") >= min_rows))
         .filter(
             (pl.col("rows") < pl.col("median") * (1 - tolerance))
             | (pl.col("rows") > pl.col("median") * (1 + tolerance))

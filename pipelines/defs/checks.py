@@ -134,7 +134,8 @@ def lake_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
         blocking=rows,
         description=(
             f"Each source's rows on the run's days are within {settings.checks.row_count_tolerance:.0%} of their "
-            f"median on the same weekday of the {settings.checks.row_count_weeks} weeks before."
+            f"median on the same weekday of the {settings.checks.row_count_weeks} weeks before (medians of at least "
+            f"{settings.checks.row_count_min_rows} rows)."
         ),
     )
     def _rows(context: dg.AssetCheckExecutionContext, tokencomp: TokencompResource) -> dg.AssetCheckResult:

@@ -230,7 +230,9 @@ def row_count_anomaly(settings: Settings, window: Window) -> Finding:
         .agg(pl.len().alias("rows"))
         .collect()
     )
-    found = row_count_anomalies(counts, *window, checks.row_count_weeks, checks.row_count_tolerance)
+    found = row_count_anomalies(
+        counts, *window, checks.row_count_weeks, checks.row_count_tolerance, checks.row_count_min_rows
+    )
     metadata: dict[str, object] = {"anomalies": found.height, "tolerance": checks.row_count_tolerance}
     if not found.height:
         return Finding(True, f"row counts of {_days(window)} are within their trailing medians", metadata)
