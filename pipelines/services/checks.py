@@ -281,6 +281,8 @@ def invoice_gap(settings: Settings) -> Finding:
     invoiced = frame.filter(pl.col("tie_out") != "no_invoice")
     gaps = invoiced.filter(pl.col("tie_out") == "gap")
     metadata: dict[str, object] = {"invoices": invoiced.height, "gaps": gaps.height, "tolerance_usd": str(tolerance)}
+    if not invoiced.height:
+        return Finding(True, "no invoices loaded (tokencomp reference load invoices PATH)", metadata)
     if not gaps.height:
         return Finding(True, f"{invoiced.height} invoice(s) per provider and month tie out", metadata)
     r = gaps.row(0, named=True)
