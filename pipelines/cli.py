@@ -223,6 +223,8 @@ def _run(
         )
     for line in (outcome.pull.lines() if outcome.pull else []) + news_since(settings, mark):
         err.print(plain(line), markup=False)  # the rest of the run went on; these need a look
+    for line in outcome.warnings:  # failed WARN checks: kept in `tokencomp status`, never a failure
+        err.print(plain(f"warning: {line}"), markup=False)
     if not outcome.success:
         raise CliError(
             f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
@@ -471,7 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.export_command import add_export_parser
 
     add_export_parser(sub)
-    p = sub.add_parser("status", help="freshness per source, last runs, unattributed share, unpriced models")
+    p = sub.add_parser(
+        "status", help="freshness per source, last runs, failed and warned checks, unattributed share, unpriced models"
+    )
     p.set_defaults(func=cmd_status)
     return parser
 

@@ -113,6 +113,51 @@ DEFAULT_ALERT_RULES = (
 )
 
 
+WARN_CHECKS = ("unpriced_models", "freshness", "unattributed_share", "row_count_anomaly", "invoice_gap")
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """`[checks]`: thresholds of the WARN checks, and which of them block instead (pipelines/defs/checks.py)."""
+
+    freshness_days: dict[str, int] = field(default_factory=dict)  # source -> days ("" = every source)
+    unattributed_share: Decimal = Decimal("0.2")
+    row_count_tolerance: float = 0.5
+    row_count_weeks: int = 4
+    row_count_min_rows: int = 100
+    blocking: tuple[str, ...] = ()
+
+    def stale_after(self, source: str) -> int:
+        """Days a source's data may end before today before `freshness` warns (`[checks.<source>]` or `[checks]`)."""
+        return self.freshness_days.get(source, self.freshness_days.get("", 2))
+
+
+def _checks(section: dict[str, Any]) -> CheckSettings:
+    """Read and check `[checks]` (whole days, a share from 0 to 1, known WARN check names)."""
+    days: dict[str, int] = {}
+    for name, table in [("", section), *((k, v) for k, v in section.items() if isinstance(v, dict))]:
+        if name and name not in source_ids():
+            raise ValueError(f"[checks.{name}]: unknown source (see `tokencomp sources`)")
+        if "freshness_days" in table:
+            days[name] = _whole(table, f"checks.{name}" if name else "checks", "freshness_days")
+    try:
+        share = Decimal(str(section.get("unattributed_share", "0.2")))
+    except ArithmeticError:
+        share = Decimal(-1)
+    tolerance = section.get("row_count_tolerance", 0.5)
+    if not 0 <= share <= 1 or isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+        raise ValueError("checks.unattributed_share must be a share from 0 to 1 and checks.row_count_tolerance >= 0")
+    blocking = tuple(str(b) for b in section.get("blocking", ()))
+    if unknown := [b for b in blocking if b not in WARN_CHECKS]:
+        raise ValueError(f"checks.blocking: {unknown[0]!r} is not a WARN check ({', '.join(WARN_CHECKS)})")
+    counts = {
+        "row_count_weeks": section.get("row_count_weeks", 4),
+        "row_count_min_rows": section.get("row_count_min_rows", 100),
+    }
+    weeks, min_rows = (_whole(counts, "checks", key) for key in counts)
+    return CheckSettings(days, share, float(tolerance), weeks, min_rows, blocking)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings for one process: where data lives and how sources play their spend roles."""
@@ -140,6 +185,7 @@ class Settings:
     pull_retry_delay_seconds: float = 30.0
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     engine: EngineLimits = field(default_factory=EngineLimits.for_machine)
+    checks: CheckSettings = field(default_factory=CheckSettings)
 
     def repull_window(self, source: str) -> int:
         """Trailing days a nightly pull of `source` fetches again before the run's days (`[pull]`, default 3)."""
@@ -259,6 +305,7 @@ def load_settings(path: Path | None = None, data_dir: str | Path | None = None) 
             repull_days=_repull_days(raw.get("pull", {})),
             pull_retry_delay_seconds=_seconds(raw.get("pull", {}), "retry_delay_seconds", 30.0),
             schedule=_schedule(raw.get("schedule", {})),
+            checks=_checks(raw.get("checks", {})),
         )
         settings = replace(settings, engine=_engine(raw.get("duckdb", {}), settings.scratch))
     except (KeyError, ValueError) as exc:

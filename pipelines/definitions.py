@@ -16,8 +16,9 @@ from pipelines.defs.automation import (
     nightly_schedule,
     pull_job,
 )
+from pipelines.defs.checks import build_checks
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
-from pipelines.defs.lake import lake_asset, lake_usage_tokens_non_negative
+from pipelines.defs.lake import lake_asset
 from pipelines.defs.months import close_job, month_assets, month_close_job, reprice_job
 from pipelines.defs.partitions import billing_days, billing_months
 from pipelines.defs.pull import ProviderStep, pull_assets
@@ -55,7 +56,7 @@ def build_definitions(
             warehouse_duckdb,
             *month_assets(billing_months(settings)),
         ],
-        asset_checks=[lake_usage_tokens_non_negative, warehouse_readable],
+        asset_checks=[*build_checks(settings), warehouse_readable],
         jobs=[pull_job, nightly_job, ingest_landing_job, close_job, reprice_job, month_close_job],
         schedules=[nightly_schedule(settings), month_close_schedule(settings)],
         sensors=[build_after_pull, build_after_failed_pull, landing_sensor(settings)],

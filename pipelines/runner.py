@@ -66,6 +66,7 @@ class RunOutcome:
     error: str
     pull: PullOutcome | None = None
     window: tuple[date, date] | None = None
+    warnings: tuple[str, ...] = ()  # the failed WARN checks, one line each (they stop nothing: exit 0)
 
     def pull_failure(self) -> str:
         """The one line saying which sources' pulls failed while the build published everyone else's."""
@@ -132,8 +133,16 @@ def run_nightly(
             start = pulled.changed_from
     result = _execute(defs.resolve_job_def("nightly"), instance, start, end, progress, say)
     failed_steps, failed_checks, error = explain(result.all_events)
+    warnings = tuple(o.line() for o in failed_checks_of(result.all_events) if not o.blocking)
     return RunOutcome(
-        result.run_id, result.success and not failed_checks, failed_steps, failed_checks, error, pulled, (start, end)
+        result.run_id,
+        result.success and not failed_checks,
+        failed_steps,
+        failed_checks,
+        error,
+        pulled,
+        (start, end),
+        warnings,
     )
 
 
@@ -274,29 +283,71 @@ def last_pull(instance: dg.DagsterInstance) -> tuple[dg.DagsterRun, PullOutcome]
     return runs[0], pull_outcome(runs[0].run_id, events)
 
 
+@dataclass(frozen=True)
+class CheckOutcome:
+    """A failed asset check of a run: which, on which asset, whether it blocked (ERROR) or warned, and why."""
+
+    check: str
+    asset: str
+    blocking: bool
+    description: str
+
+    def line(self) -> str:
+        """One line naming the check, its asset and why it failed."""
+        kind = "blocking check" if self.blocking else "check"
+        return f"{kind} {self.check} ({self.asset}): {self.description or 'failed'}"
+
+
+def failed_checks_of(events: Iterable[dg.DagsterEvent]) -> tuple[CheckOutcome, ...]:
+    """The failed checks among a run's events: evaluations that did not pass (blocking only when the check is
+    blocking and its severity ERROR), and blocking checks an asset raised as dg.Failure(metadata blocking_check)
+    without an evaluation of its own."""
+    found: list[CheckOutcome] = []
+    for event in events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = event.asset_check_evaluation_data
+            if not data.passed:
+                blocking = bool(data.blocking) and data.severity == dg.AssetCheckSeverity.ERROR
+                found.append(
+                    CheckOutcome(data.check_name, data.asset_key.to_user_string(), blocking, data.description or "")
+                )
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_failure_data.user_failure_data:
+            check = event.step_failure_data.user_failure_data.metadata.get("blocking_check")
+            if check is not None and not any(o.blocking and o.check == str(check.value) for o in found):
+                asset = (event.step_key or "").replace("__", "/")
+                found.append(CheckOutcome(str(check.value), asset, True, _failure_reason(event)))
+    return tuple(found)
+
+
 def explain(events: Iterable[dg.DagsterEvent]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
-    """From a run's events: the failed steps, the failed blocking checks, and a one-line reason."""
+    """From a run's events: the failed steps, the failed blocking checks (`asset:check`), and a one-line reason
+    (the blocking checks' own, when one failed). A failed WARN check is not a failure."""
     events = list(events)
     failed_steps = tuple(e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_key)
-    failed_checks = tuple(
-        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
-        for e in events
-        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
-    )
-    error = ""
-    for event in events:
-        if event.event_type != dg.DagsterEventType.STEP_FAILURE:
-            continue
-        data = event.step_failure_data
-        error = _failure_reason(event)
-        if data.user_failure_data is not None:
-            check = data.user_failure_data.metadata.get("blocking_check")
-            if check is not None:
-                failed_checks = (*failed_checks, f"{event.step_key}:{check.value}")
-        break
-    if failed_checks and not error:
-        error = f"blocking check failed: {', '.join(failed_checks)}"
-    return failed_steps, failed_checks, error
+    blocking = [o for o in failed_checks_of(events) if o.blocking]
+    if blocking:
+        return failed_steps, tuple(f"{o.asset}:{o.check}" for o in blocking), "; ".join(o.line() for o in blocking)
+    error = next((_failure_reason(e) for e in events if e.event_type == dg.DagsterEventType.STEP_FAILURE), "")
+    return failed_steps, (), error
+
+
+def check_status(instance: dg.DagsterInstance) -> list[str]:
+    """`tokencomp status` lines on the last nightly run's checks: each failed blocking check and each warning."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name="nightly"), limit=1)
+    if not runs:
+        return []
+    run = runs[0]
+    events = [
+        e.dagster_event
+        for e in instance.all_logs(run.run_id)
+        if e.dagster_event is not None
+        and e.dagster_event.event_type in (dg.DagsterEventType.ASSET_CHECK_EVALUATION, dg.DagsterEventType.STEP_FAILURE)
+    ]
+    evaluated = sum(e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION for e in events)
+    failed = failed_checks_of(events)
+    head = f"Checks of run {run.run_id[:8]} ({run.status.value}): {evaluated} evaluated, "
+    head += f"{sum(o.blocking for o in failed)} blocking failed, {sum(not o.blocking for o in failed)} warned"
+    return [head, *(("  Failed: " if o.blocking else "  Warning: ") + o.line() for o in failed)]
 
 
 def _failure_reason(event: dg.DagsterEvent) -> str:

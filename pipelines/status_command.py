@@ -91,7 +91,7 @@ def _print_warehouse_status(warehouse: Path, out: Console) -> None:
 
 def _print_runs(manifest: pl.DataFrame, out: Console) -> None:
     from pipelines.instance import free_dead_runs, freed_reason
-    from pipelines.runner import dagster_instance, pull_status, run_failure
+    from pipelines.runner import check_status, dagster_instance, pull_status, run_failure
 
     instance = dagster_instance()
     for freed in free_dead_runs(instance):
@@ -112,4 +112,6 @@ def _print_runs(manifest: pl.DataFrame, out: Console) -> None:
         table.add_row(run.run_id[:8], shown(run.job_name), run.status.value, shown(window), shown(reason))
     out.print(table)
     for line in pull_status(instance, manifest):  # skipped (no key) and failed pulls are warnings
+        out.print(plain(line), markup=False)
+    for line in check_status(instance):  # the last build's failed blocking checks and WARN checks
         out.print(plain(line), markup=False)

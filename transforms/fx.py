@@ -35,9 +35,20 @@ class MissingFxRateError(ValueError):
 
     check = "fx_rates"
 
-    def __init__(self, currency: str, day: date, latest: date | None, max_age_days: int, lines: int) -> None:
+    def __init__(
+        self,
+        currency: str,
+        day: date,
+        latest: date | None,
+        max_age_days: int,
+        lines: int,
+        first: dict[str, str | None] | None = None,
+    ) -> None:
         self.currency = currency
         self.day = day
+        self.latest = latest
+        self.lines = lines
+        self.first = first or {}  # the first line lacking a rate: its source, raw_sha256 and record_id
         have = f"the latest {currency} rate is from {latest}" if latest else f"fx_rates has no {currency} rate"
         more = f" ({lines} billed lines in all lack a rate)" if lines > 1 else ""
         super().__init__(
@@ -77,11 +88,19 @@ def convert_to_usd(rows: pl.DataFrame, fx_rates: pl.DataFrame, max_age_days: int
     con.register("money_rows", money_rows)
     con.register("fx_rates", fx_rates.select(FX_RATES_SCHEMA.names()).cast(dict(FX_RATES_SCHEMA)))  # type: ignore[arg-type]
     converted = con.sql(_sql("fx_convert"), params={"max_age_days": max_age_days}).pl()
-    missing = converted.filter(pl.col("fx_rate").is_null()).sort("billing_date", "currency")
+    missing = converted.filter(pl.col("fx_rate").is_null()).sort("billing_date", "currency", "_row")
     if missing.height:
         first = missing.row(0, named=True)
+        lineage = indexed.filter(pl.col("_row") == first["_row"]).select(
+            c for c in ("source", "raw_sha256", "record_id") if c in rows.columns
+        )
         raise MissingFxRateError(
-            first["currency"], first["billing_date"], first["rate_date"], max_age_days, missing.height
+            first["currency"],
+            first["billing_date"],
+            first["rate_date"],
+            max_age_days,
+            missing.height,
+            lineage.row(0, named=True) if lineage.height else None,
         )
     return (
         indexed.join(

@@ -7,6 +7,7 @@ tie-out passed and the run exited 0.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
@@ -144,16 +145,24 @@ def test_a_eur_line_with_a_stale_rate_blocks_the_run_with_exit_3_and_publishes_n
     assert main([*data, "run", "--from", "2025-03-08", "--to", "2025-03-09"]) == 3
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("tokencomp: run ") and last.endswith(
-        " failed: no EUR exchange rate for 2025-03-08: the latest EUR rate is from 2025-02-28, and a rate may be "
-        "at most 7 days old (fx.max_rate_age_days) (2 billed lines in all lack a rate); load one with "
-        "`tokencomp reference load fx_rates PATH` and rerun"
+    # one line naming the blocking check, its asset, why, and the first line lacking a rate (its delivery)
+    assert re.fullmatch(
+        r"tokencomp: run [0-9a-f]{8} failed: blocking check fx_rates \(lake/usage\): "
+        + re.escape(
+            "no EUR exchange rate for 2025-03-08: the latest EUR rate is from 2025-02-28, and a rate may be "
+            "at most 7 days old (fx.max_rate_age_days) (2 billed lines in all lack a rate); load one with "
+            "`tokencomp reference load fx_rates PATH` and rerun (first such line: anthropic_cost/cost-2025-03-08.json, "
+            "record "
+        )
+        + r"[0-9a-f]{12}\)",
+        last,
     )
     assert not settings.warehouse_path.exists()  # nothing downstream was published
     assert not list((settings.lake / "usage").glob("billing_date=*"))  # and no NULL-dollar line reached the lake
     assert main([*data, "status"]) == 0
     status = " ".join(capsys.readouterr().out.split())
     assert "FAILURE" in status and "no EUR exchange rate for 2025-03-08" in status
+    assert "Failed: blocking check fx_rates (lake/usage): no EUR exchange rate for 2025-03-08" in status
 
     # the maximum age is configurable: 9 days lets Sunday use 28 February's rate
     Path("tokencomp.toml").write_text("[fx]\nmax_rate_age_days = 9\n")
