@@ -83,6 +83,7 @@ def lake_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         owners=["team:data-platform"],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="duckdb_warehouse",  # the lake's DuckDB writes take the one writer slot, like the warehouse's
         deps=[*(a.key for a in RAW_ASSETS), reference_files],  # reference: seat prices, fx rates
         check_specs=[FX_RATES_CHECK],
         description=(

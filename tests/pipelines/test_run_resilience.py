@@ -28,7 +28,7 @@ from tests.pipelines.test_run_safety import DAY, TIMEOUT, _cli, _env, _instance,
 
 POOL = "duckdb_warehouse"
 # the groups whose assets write a DuckDB file (the warehouse's core.* and mart.* tables)
-WRITER_GROUPS = {"warehouse", "marts"}
+WRITER_GROUPS = {"lake", "warehouse", "marts"}
 
 
 @pytest.fixture
