@@ -14,7 +14,7 @@ from pipelines.defs.lake import lake_asset, lake_usage_tokens_non_negative
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.pull import ProviderStep, pull_assets
 from pipelines.defs.resources import TokencompResource
-from pipelines.defs.warehouse import warehouse_duckdb, warehouse_readable
+from pipelines.defs.warehouse import warehouse_asset, warehouse_readable
 from pipelines.locks import private_files
 
 # `dg dev`, the daemon and their run workers load this module: what their runs write is owner-only too.
@@ -41,7 +41,7 @@ def build_definitions(
             *RAW_ASSETS,
             reference_files,
             lake_asset(days),
-            warehouse_duckdb,
+            warehouse_asset(),
         ],
         asset_checks=[lake_usage_tokens_non_negative, warehouse_readable],
         jobs=[pull_job, nightly_job],
