@@ -24,7 +24,7 @@ from pipelines.defs.partitions import billing_days, billing_months
 from pipelines.defs.pull import ProviderStep, pull_assets
 from pipelines.defs.resources import TokencompResource
 from pipelines.defs.sensors import ingest_landing_job, landing_sensor
-from pipelines.defs.warehouse import warehouse_duckdb, warehouse_readable
+from pipelines.defs.warehouse import warehouse_asset, warehouse_readable
 from pipelines.locks import private_files
 
 # `dg dev`, the daemon and their run workers load this module: what their runs write is owner-only too.
@@ -53,7 +53,7 @@ def build_definitions(
             *RAW_ASSETS,
             reference_files,
             lake_asset(days),
-            warehouse_duckdb,
+            warehouse_asset(),
             *month_assets(billing_months(settings)),
         ],
         asset_checks=[*build_checks(settings), warehouse_readable],

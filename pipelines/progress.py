@@ -131,14 +131,19 @@ def _count(event: ProgressEvent) -> str:
 
 
 def step_labels(job: dg.JobDefinition) -> dict[str, str]:
-    """What the display calls each asset step of `job` (its asset key; `raw/<source>` reads `ingest <source>`).
+    """What the display calls each asset step of `job` (its asset key, or a multi-asset's name; `raw/<source>`
+    reads `ingest <source>`).
 
     Check steps are not listed: their outcome is the run's outcome, which the CLI reports.
     """
     labels = {}
     for key in job.asset_layer.executable_asset_keys:
         name = key.to_user_string()
-        labels[key.to_python_identifier()] = f"ingest {name.split('/', 1)[1]}" if name.startswith("raw/") else name
+        node = job.asset_layer.get_op_output_handle(key).node_handle
+        assets = job.asset_layer.get_assets_def_for_node(node)
+        if assets is not None and len(assets.keys) > 1:
+            name = node.name  # a multi-asset (the warehouse's tables) is one step, named by its op
+        labels[str(node)] = f"ingest {name.split('/', 1)[1]}" if name.startswith("raw/") else name
     return labels
 
 

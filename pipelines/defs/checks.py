@@ -25,10 +25,9 @@ from pipelines.services import checks
 from pipelines.services.checks import Finding, Window
 from transforms.sources import source_ids
 
-# The marts these checks read. warehouse/duckdb is one asset until the warehouse becomes one asset per table;
-# then these are dg.AssetKey(["mart", "unattributed"]) and dg.AssetKey(["mart", "reconciliation"]).
-UNATTRIBUTED = dg.AssetKey(["warehouse", "duckdb"])
-RECONCILIATION = dg.AssetKey(["warehouse", "duckdb"])
+# The marts these checks read.
+UNATTRIBUTED = dg.AssetKey(["mart", "unattributed"])
+RECONCILIATION = dg.AssetKey(["mart", "reconciliation"])
 REFERENCE = dg.AssetKey(["reference", "files"])
 
 

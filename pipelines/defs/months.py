@@ -28,8 +28,7 @@ CLOSE_JOB, REPRICE_JOB, MONTH_CLOSE_JOB = "close", "reprice", "month_close"
 CLOSED_BOOKS = dg.AssetKey([GROUP, "closed_books"])
 # The month-end pack: each report in every format it is written in (one asset each).
 PACK: tuple[str, ...] = ("chargeback", "reconciliation", "focus")
-# The tables each finance output reads. h13a publishes one asset per warehouse table, keyed [schema, table]; until
-# then every table is the one `warehouse/duckdb` asset (at merge: `dg.AssetKey(table.split("/"))`).
+# The tables each finance output reads (each warehouse table is its own asset, keyed [schema, table]).
 READS: dict[str, tuple[str, ...]] = {
     "closed_books": ("core/fct_spend",),
     "chargeback": ("core/fct_spend", "core/dim_engineer", "core/dim_scope", "mart/engineer_monthly"),
@@ -40,7 +39,7 @@ READS: dict[str, tuple[str, ...]] = {
 
 def table_key(table: str) -> dg.AssetKey:
     """The asset that publishes warehouse table `schema/table`."""
-    return dg.AssetKey(["warehouse", "duckdb"])
+    return dg.AssetKey(table.split("/"))
 
 
 def _reads(name: str) -> list[dg.AssetKey]:

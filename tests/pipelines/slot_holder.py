@@ -15,7 +15,7 @@ from pipelines.instance import process_tags
 from pipelines.runner import dagster_instance
 
 
-@dg.asset(key=["warehouse", "duckdb"], pool="duckdb_warehouse")
+@dg.asset(key=["core", "fct_spend"], pool="duckdb_warehouse")
 def stuck_build() -> None:
     """Hold the warehouse pool slot until killed."""
     Path(sys.argv[1]).touch()

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.clients import pullable
@@ -13,7 +14,9 @@ from pipelines.config import load_settings
 from pipelines.definitions import build_definitions, defs
 from pipelines.defs.partitions import billing_days
 from pipelines.defs.resources import TokencompResource
+from pipelines.services.warehouse import build_inputs
 from transforms.sources import source_ids
+from warehouse.build import build
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,12 +36,19 @@ def test_definitions_load_with_the_nightly_job_and_schedule() -> None:
     }
 
 
-def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
+def published_tables(path: Path) -> list[tuple[str, str]]:
+    """(schema, table) of every table a real (schema-only) warehouse build publishes."""
+    build(build_inputs(None), path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql("select schema_name, table_name from duckdb_tables() order by all").fetchall()
+
+
+def test_every_asset_has_a_business_description_group_owner_and_kind(tmp_path: Path) -> None:
     keys = set()
     for asset in defs.resolve_all_asset_specs():
         keys.add(asset.key.to_user_string())
         assert asset.description and len(asset.description) > 40, asset.key
-        assert asset.group_name in {"raw", "reference", "lake", "warehouse", "exports"}, asset.key
+        assert asset.group_name in {"raw", "reference", "lake", "warehouse", "marts", "exports"}, asset.key
         assert asset.owners and asset.kinds, asset.key
     assert keys == {
         *(f"pull/{source}" for source in pullable()),
@@ -47,7 +57,7 @@ def test_every_asset_has_a_business_description_group_owner_and_kind() -> None:
         *(f"raw/{source}" for source in source_ids()),
         "reference/files",
         "lake/usage",
-        "warehouse/duckdb",
+        *(f"{schema}/{table}" for schema, table in published_tables(tmp_path / "warehouse.duckdb")),
         "exports/closed_books",  # the monthly finance outputs
         "exports/chargeback",
         "exports/reconciliation",

@@ -217,7 +217,7 @@ from pathlib import Path
 import dagster as dg
 from pipelines.runner import dagster_instance
 
-@dg.asset(key=["warehouse", "duckdb"], pool="duckdb_warehouse")
+@dg.asset(key=["core", "fct_spend"], pool="duckdb_warehouse")
 def build() -> None:
     pass
 

@@ -289,6 +289,14 @@ def test_spend_on_an_engineer_the_monthly_mart_does_not_list_stops_the_build(tmp
         "(1 gap(s) in all); is every engineer with spend on the roster that month?"
     )
     assert exc.value.check == "marts_tie_out"
+    # every blocking check was evaluated on the build: the one that failed says why, the others passed
+    assert [(o.name, o.passed, o.metadata) for o in exc.value.outcomes] == [
+        ("identity_conflicts", True, {"route_conflicts": 0, "identity_conflicts": 0}),
+        ("tie_out", True, exc.value.outcomes[1].metadata),
+        ("marts_tie_out", False, {"gaps": 1}),
+    ]
+    assert exc.value.outcomes[2].description == str(exc.value)
+    assert exc.value.outcomes[1].metadata["fct_spend_usd"] == "2.000000000000"
 
 
 @pytest.mark.parametrize("spend_total", ["0.000000000001", "1", "123456.789012345678"[:18]])
