@@ -204,13 +204,17 @@ def test_three_consecutive_nights_materialize_every_table_with_exact_rows_and_to
         checks = {
             (c.asset_key.to_user_string(), c.check_name): c.passed for c in night.result.get_asset_check_evaluations()
         }
-        assert checks == {
+        blocking = {
             ("core/dim_alias", "identity_conflicts"): True,
             ("core/fct_spend", "tie_out"): True,
             ("mart/engineer_monthly", "marts_tie_out"): True,
             ("mart/engineer_monthly", "warehouse_readable"): True,
-            ("lake/usage", "lake_usage_tokens_non_negative"): True,
+            ("lake/usage", "fx_rates"): True,
+            ("reference/files", "negative_tokens"): True,
         }
+        assert blocking.items() <= checks.items()
+        # the WARN checks were evaluated too (whatever they found, they stop nothing: every table materialized)
+        assert {("lake/usage", "unpriced_models"), ("mart/unattributed", "unattributed_share")} <= set(checks)
     # the nights differ: each one adds its day
     spend = [Decimal(_materializations(n.result)["core/fct_spend"]["total_spend_usd"]) for n in three_nights.nights]
     assert spend[0] < spend[1] < spend[2]
