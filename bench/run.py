@@ -173,7 +173,8 @@ def bench_size(
         lake = case("lake", data, corpus.start, corpus.end, cwd=where)
         runs["ingest"].append(ing)
         runs["lake build"].append(lake)
-        runs["ingest + lake build"].append(Run(ing.wall + lake.wall, max(ing.rss_mib, lake.rss_mib), lake.facts))
+        both = Run(ing.wall + lake.wall, max(ing.rss_mib, lake.rss_mib), lake.facts, (ing.load + lake.load) / 2)
+        runs["ingest + lake build"].append(both)
         ratios.append((ing.wall + lake.wall) / base.wall)
         print(f"  pair {i + 1}: baseline {base.wall:.1f} s ({base.rss_mib:.0f} MiB), ingest {ing.wall:.1f} s "
               f"({ing.rss_mib:.0f} MiB) + lake {lake.wall:.1f} s ({lake.rss_mib:.0f} MiB) = {ratios[-1]:.2f}x",
