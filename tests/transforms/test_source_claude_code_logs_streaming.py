@@ -120,8 +120,8 @@ def test_the_check_ingest_runs_gives_the_parsers_rejects_and_stats(
 
 
 def test_validated_lines_are_kept_one_part_per_batch(tmp_path: Path) -> None:
-    """Six deliveries (three distinct files) read in one batch leave one Parquet part, not one per file (thousands of small files
-    cost more to write and read back than the parse), and a second read parses nothing."""
+    """Six deliveries (three distinct files) read in one batch leave one Parquet part, not one per file
+    (thousands of small files cost more to write and read back than the parse); a second read parses nothing."""
     files = _corpus(tmp_path)
     folder = tmp_path / "parsed"
     with parsed_lines(folder):
