@@ -51,7 +51,7 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:30
 docs: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse COMMENTs
 	$(PY) -m pipelines.docs docs/data-dictionary.md
 
-bench: $(STAMP)  ## Claude Code logs at 1M and 10M lines vs one DuckDB statement (SIZE=100M adds 100M); bench/results.md
+bench: $(STAMP)  ## Claude Code logs at 1M and 10M lines vs one DuckDB statement (SIZE=100M adds 100M), incremental nightly, large company; bench/results.md
 	$(PY) bench/run.py $(if $(SIZE),--size $(SIZE))
 
 clean:

@@ -1,7 +1,10 @@
 """One benchmark case, run in its own process so its peak RSS is its own: prints one JSON line of facts.
 
 `python bench/case.py CASE ARGS…` with CASE one of `copy SRC DEST`, `ingest DATA LANDING`,
-`lake DATA START END`, `warehouse DATA`, `baseline FILES_GLOB OUT`. Run by bench/run.py.
+`lake DATA START END`, `warehouse DATA`, `baseline FILES_GLOB OUT`, `company DATA ENGINEERS START END`
+(writes a company's reference data and lake, bench/company.py) and `nightly DATA LANDING START END`
+(one nightly run: ingest the new files, build their days into the lake, build and publish the warehouse).
+Run by bench/run.py.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+
+from pipelines.config import Settings
 
 LANDED = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -26,6 +31,21 @@ def _lake_totals(lake: Path) -> dict[str, object]:
         pl.col("list_cost_usd").sum().cast(pl.String),
     )
     return frame.collect().row(0, named=True)
+
+
+def _warehouse(settings: Settings) -> dict[str, object]:
+    """Build and publish the warehouse (and the analyst file: the bench sets a pseudonym key)."""
+    from pipelines.services.warehouse import build_and_publish
+    from transforms.common import connect
+
+    build_and_publish(settings)
+    con = connect(str(settings.warehouse_path), read_only=True)
+    facts = con.execute(
+        "select (select count(*) from core.fct_usage_daily), (select count(*) from mart.engineer_monthly),"
+        " (select sum(spend_usd) from core.fct_spend)"
+    ).fetchone()
+    rows, engineer_months, spend = facts or (0, 0, 0)
+    return {"rows": rows, "engineer_months": engineer_months, "spend_usd": str(spend)}
 
 
 def main(case: str, args: list[str]) -> dict[str, object]:
@@ -65,13 +85,18 @@ def main(case: str, args: list[str]) -> dict[str, object]:
         report = build_window(settings, date.fromisoformat(args[1]), date.fromisoformat(args[2]))
         return {"rows": report.rows, **_lake_totals(usage_dir(settings))}
     if case == "warehouse":
-        from pipelines.services.warehouse import build_and_publish
-        from transforms.common import connect
+        return _warehouse(settings)
+    if case == "company":
+        from company import write_company
 
-        build_and_publish(settings)
-        con = connect(str(settings.warehouse_path), read_only=True)
-        (rows,) = con.execute("select count(*) from core.fct_usage_daily").fetchone() or (0,)
-        return {"rows": rows}
+        return {"rows": write_company(settings, int(args[1]), date.fromisoformat(args[2]), date.fromisoformat(args[3]))}
+    if case == "nightly":
+        from pipelines.services.ingest import ingest
+        from pipelines.services.lake import build_window
+
+        ingest(settings, "claude_code_logs", [Path(args[1])], landed_at=LANDED)
+        report = build_window(settings, date.fromisoformat(args[2]), date.fromisoformat(args[3]))
+        return {"lake_rows": report.rows, **_warehouse(settings)}
     raise SystemExit(f"unknown case {case!r}")
 
 

@@ -16,6 +16,7 @@ import os
 import shutil
 import stat
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -34,7 +35,7 @@ from transforms.common import (
     parsed_lines,
     scratch_dir,
 )
-from transforms.sources import is_source, parse, spec
+from transforms.sources import check, is_source, spec
 
 MANIFEST_SCHEMA = pl.Schema(
     {
@@ -129,6 +130,21 @@ def copy_hashed(src: Path, dst: Path) -> str:
             digest.update(block)
             out.write(block)
     return digest.hexdigest()
+
+
+def _copies(paths: list[Path], targets: list[Path | None]) -> Iterator[str]:
+    """The sha256 of each path, in order, copying it to its target (None: only hashed) as it is hashed.
+
+    Small files are many: a few copies run side by side (hashing and file IO release the GIL), so the
+    per-file latency overlaps instead of adding up.
+    """
+
+    def one(pair: tuple[Path, Path | None]) -> str:
+        src, dst = pair
+        return sha256_of(src) if dst is None else copy_hashed(src, dst)
+
+    with ThreadPoolExecutor(max_workers=min(4, max(2, os.cpu_count() or 1))) as pool:
+        yield from pool.map(one, zip(paths, targets, strict=True))
 
 
 def _visible(path: Path, root: Path) -> bool:
@@ -339,7 +355,7 @@ def _check(settings: Settings, source: str, candidates: list[RawFile], at: datet
     `pipeline.first_partition_date` or more than a day after its landing: it stays in raw, in no partition.
     """
     try:
-        result = parse(source, candidates)
+        result = check(source, candidates)
     except UnreadableFile as exc:
         if len(candidates) == 1:
             return {candidates[0].sha256: (None, pl.DataFrame(), str(exc), 0)}
@@ -356,10 +372,13 @@ def _check(settings: Settings, source: str, candidates: list[RawFile], at: datet
         .len()
         .iter_rows()
     )
+    stats = result.stats.partition_by("raw_sha256", as_dict=True)
+    rejects = result.rejects.partition_by("raw_sha256", as_dict=True)
+    no_stats, no_rejects = result.stats.clear(), result.rejects.clear()
     return {
         f.sha256: (
-            result.stats.filter(pl.col("raw_sha256") == f.sha256),
-            result.rejects.filter(pl.col("raw_sha256") == f.sha256),
+            stats.get((f.sha256,), no_stats),
+            rejects.get((f.sha256,), no_rejects),
             "",
             int(outside.get(f.sha256, 0)),
         )
@@ -402,17 +421,19 @@ def ingest(
         quarantined = _quarantined(settings)
         seq = int(manifest["seq"].max() or 0) if manifest.height else 0
         fresh: list[tuple[RawFile, Path]] = []
-        for number, (path, name, owner) in enumerate(found):
-            problem = _unacceptable(settings, path, name)
-            # an acceptable file is copied once, hashed as it goes; what is parsed and kept is that copy
-            staged = None if problem else incoming / f"{number}{_suffix(name)}"
-            sha = sha256_of(path) if staged is None else copy_hashed(path, staged)
+        problems = [_unacceptable(settings, path, name) for path, name, _ in found]
+        # an acceptable file is copied once, hashed as it goes; what is parsed and kept is that copy
+        staging = [None if problem else incoming / f"{n}{_suffix(name)}" for n, ((_, name, _), problem) in
+                   enumerate(zip(found, problems, strict=True))]  # fmt: skip
+        for (path, name, owner), problem, staged, sha in zip(
+            found, problems, staging, _copies([f[0] for f in found], staging), strict=True
+        ):
             if problem and sha not in quarantined:
                 _quarantine(settings, source, path, name, sha, problem, at)
                 quarantined[sha] = problem
                 outcomes.append(Outcome(source, name, "quarantined", sha, path, reason=problem))
                 continue
-            if (sha, owner) in known or any(f.sha256 == sha and f.provenance.get("owner") == owner for f, _ in fresh):
+            if (sha, owner) in known:
                 outcomes.append(Outcome(source, name, "duplicate", sha, path))
                 continue
             if sha in quarantined:
@@ -421,6 +442,7 @@ def ingest(
                 )
                 continue
             seq += 1
+            known.add((sha, owner))  # a second copy in this delivery is a duplicate too
             prov = {"owner": owner} if owner else {}
             fresh.append((RawFile(staged or path, sha, source, seq, at, name, prov), path))
         if not fresh:

@@ -192,7 +192,12 @@ def _build_chunk(settings: Settings, start: date, end: date, prices: Prices, rep
         for r in parsed.values()
     )
     rows = pl.concat(frames) if frames else USAGE_SCHEMA.to_frame()
-    built = lake_rows(rows, settings, prices)
+    write_days(settings, lake_rows(rows, settings, prices), start, end, report)
+
+
+def write_days(settings: Settings, built: pl.DataFrame, start: date, end: date, report: LakeReport) -> None:
+    """Replace the partition of every billing day in [start, end] by its rows of `built` (lake rows of
+    whole days), each atomically; a day with no row loses its partition. Counts go into `report`."""
     for source, count in built.group_by("source").len().iter_rows():
         report.rows_by_source[source] = report.rows_by_source.get(source, 0) + count
     report.rows_by_source = dict(sorted(report.rows_by_source.items()))

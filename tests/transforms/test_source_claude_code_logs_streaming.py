@@ -12,8 +12,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tests.transforms.parser_kit import make_raw, write_jsonl
-from transforms.common import ParseResult, RawFile
-from transforms.sources import parser
+from transforms.common import ParseResult, RawFile, parsed_lines
+from transforms.sources import check, parser
 from transforms.sources._readers import jsonl
 
 SRC = "claude_code_logs"
@@ -100,3 +100,38 @@ def test_batches_and_buckets_equal_one_pass(tmp_path: Path, monkeypatch: pytest.
         ]
         * 2
     )
+
+
+def test_the_check_ingest_runs_gives_the_parsers_rejects_and_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` (what ingest accepts files by) skips building the rows' columns, never their dates or counts."""
+    files = _corpus(tmp_path)
+    monkeypatch.setattr(jsonl, "BATCH_BYTES", 1)
+    monkeypatch.setattr(jsonl, "BUCKET_BYTES", 20_000)
+    full = parser(SRC)(files)
+    checked = check(SRC, files)
+    assert_frame_equal(checked.rejects, full.rejects)
+    assert_frame_equal(checked.stats, full.stats)
+    # each row keeps its billing date and the delivery it comes from (ingest counts rows outside the partitions)
+    by_day = ["billing_date", "raw_sha256"]
+    assert_frame_equal(checked.rows.group_by(by_day).len().sort(by_day), full.rows.group_by(by_day).len().sort(by_day))
+    assert checked.rows["output_tokens"].null_count() == checked.rows.height
+
+
+def test_validated_lines_are_kept_one_part_per_batch(tmp_path: Path) -> None:
+    """Six deliveries (three distinct files) read in one batch leave one Parquet part, not one per file
+    (thousands of small files cost more to write and read back than the parse); a second read parses nothing."""
+    files = _corpus(tmp_path)
+    folder = tmp_path / "parsed"
+    with parsed_lines(folder):
+        first = parser(SRC)(files)
+        parts = sorted(folder.rglob("*.parquet"))
+        marks = sorted(folder.rglob("*.json"))
+        for f in files:
+            f.path.write_text("not what was parsed\n")  # read again, these bytes would be rejected
+        again = parser(SRC)(files)
+    assert len(parts) == 1
+    assert len(marks) == len({f.sha256 for f in files}) == 3  # the two engineers deliver the same bytes
+    for got, want in zip(_frames(again), _frames(first), strict=True):
+        assert_frame_equal(got, want)

@@ -13,6 +13,7 @@ import pkgutil
 from transforms.sources._registry import (
     SourceSpec,
     catalog_providers,
+    check,
     default_roles,
     is_source,
     parse,
@@ -31,6 +32,7 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.na
 __all__ = [
     "SourceSpec",
     "catalog_providers",
+    "check",
     "default_roles",
     "is_source",
     "parse",

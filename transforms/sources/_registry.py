@@ -126,3 +126,11 @@ def parser(source: str) -> Callable[[Sequence[RawFile]], ParseResult]:
 def parse(source: str, files: Sequence[RawFile]) -> ParseResult:
     """Canonical rows, rejects and per-file stats of one source's deliveries."""
     return parser(source)(files)
+
+
+def check(source: str, files: Sequence[RawFile]) -> ParseResult:
+    """Rejects, per-file stats and each row's billing date and lineage of one source's deliveries: what
+    ingest needs to accept them (the lake build parses with `parse`)."""
+    from transforms.sources._readers import check as check_files
+
+    return check_files(spec(source), files)

@@ -16,3 +16,13 @@ def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
     if not files:
         return ParseResult.empty()
     return _READERS[spec.format](spec, files)
+
+
+def check(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
+    """What accepting deliveries needs: rejects and per-file stats as `read` gives them, and rows that may
+    carry only their billing date and lineage (a line reader then skips building the rest)."""
+    if not files:
+        return ParseResult.empty()
+    if spec.format == "jsonl":
+        return jsonl.read(spec, files, dates_only=True)
+    return read(spec, files)

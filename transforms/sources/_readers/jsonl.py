@@ -8,7 +8,8 @@ deliveries, source, provider, publisher)` (the canonical rows the lines merge in
 
 Memory stays bounded however many files there are. Files are read in batches of at most
 `batch_bytes()` of text; each file keeps only its usage lines and rejects (slim columns, no text, no
-owner), in Parquet under `<folder>/<sha256>/` with its line count in `<sha256>.json`. The folder is the
+owner), in one Parquet file per batch (`<folder>/part-<batch id>.parquet`, a `raw_sha256` column) with
+its line count and that part's name in `<sha256>.json`. The folder is the
 `parsed_lines` one when the pipeline set it (ingest writes it, the lake build reads it: each file is
 parsed once), else scratch. The merge then runs bucket by bucket: every line of one natural key hashes
 to the same bucket, so merging each bucket alone equals merging everything at once (every file and
@@ -22,7 +23,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -85,11 +85,13 @@ def _stage(spec: SourceSpec, work: Path) -> Path:
     return root / spec.id / version
 
 
-def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
+def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False) -> ParseResult:
     """Canonical rows from JSONL deliveries; a file that is not UTF-8 text raises `UnreadableFile`.
 
     A bad line is rejected with its line number and field and the rest of the file loads. A delivery
-    whose lines were kept before (by ingest, under `parsed_lines`) is not parsed again.
+    whose lines were kept before (by ingest, under `parsed_lines`) is not parsed again. With
+    `dates_only` (what ingest needs to accept a file) the rows carry only their billing date and
+    lineage; rejects and stats are the same.
     """
     require_owners(spec, files)
     con = open_connection(spec, "jsonl")
@@ -106,19 +108,20 @@ def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
                 todo[f.sha256] = f
         not_utf8: set[str] = set()
         for number, batch in enumerate(_batches(list(todo.values()))):
-            not_utf8 |= _stage_batch(con, batch, stage, work / f"batch-{number}")
+            not_utf8 |= _stage_batch(con, batch, stage, work / f"batch-{number}.parquet")
         for f in files:  # the first unreadable delivery, in delivery order
             if f.sha256 in not_utf8:
                 raise UnreadableFile(f.name, None, "not UTF-8")
         marks = {f.sha256: json.loads((stage / f"{f.sha256}.json").read_text()) for f in files}
-        index = file_index(files, [str(stage / f.sha256) for f in files]).with_row_index("delivery")
+        # a delivery's lines are read from the one part its mark names (an older part may hold them too)
+        index = file_index(files, [str(stage / marks[f.sha256]["part"]) for f in files]).with_row_index("delivery")
         index = index.cast({"delivery": pl.Int64}).with_columns(
             parsed=pl.Series([int(marks[f.sha256]["parsed"]) for f in files], dtype=pl.Int64)
         )
         con.register("deliveries_frame", index)
         con.execute("create temp table deliveries as select * from deliveries_frame")
         con.unregister("deliveries_frame")
-        parts = sorted(str(p) for p in {stage / f.sha256 for f in files} for p in p.glob("*.parquet"))
+        parts = sorted({str(stage / m["part"]) for m in marks.values() if m["part"]})
         text = sum(int(m["text_bytes"]) for m in marks.values())
         buckets = max(1, math.ceil(text / min(BUCKET_BYTES, max(1, engine_limits().memory_limit // 4))))
         rows_dir = work / "rows"
@@ -134,7 +137,8 @@ def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
                 {"parts": parts},
             )
             for bucket in range(buckets):
-                _merge_bucket(con, spec, parts, bucket, buckets, rows_dir / f"bucket-{bucket:05d}.parquet")
+                out = rows_dir / f"bucket-{bucket:05d}.parquet"
+                _merge_bucket(con, spec, parts, bucket, buckets, out, dates_only=dates_only)
         written = sorted(str(p) for p in rows_dir.glob("*.parquet"))
         rows = con.sql("from read_parquet($p)", params={"p": written}).pl() if written else USAGE_SCHEMA.to_frame()
     rejects = con.sql("from jsonl_rejects('rejected', 'deliveries')").pl()
@@ -143,8 +147,13 @@ def read(spec: SourceSpec, files: Sequence[RawFile]) -> ParseResult:
 
 
 def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Path, out: Path) -> set[str]:
-    """Parse one batch of files (one delivery each) and keep each file's usage lines and rejects in
-    `stage/<sha256>/` with its counts in `stage/<sha256>.json`; return the sha256s that are not UTF-8."""
+    """Parse one batch of files (one delivery each) and keep their usage lines and rejects in one part,
+    `stage/part-<id>.parquet`, with each file's counts and part in `stage/<sha256>.json`; return the
+    sha256s that are not UTF-8.
+
+    One part per batch, not one per file: writing and reading thousands of small Parquet files costs
+    more than the parse. The part's name comes from the batch's sha256s, so staging it again writes
+    the same name."""
     with plain_text_paths(batch) as paths:
         frame = file_index(batch, paths).with_row_index("delivery").cast({"delivery": pl.Int64})
         con.register("batch_frame", frame)
@@ -159,43 +168,48 @@ def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Pa
         )
         text = [Path(p).stat().st_size for p in paths]
     counts = {d: (parsed, bad) for d, parsed, bad in con.execute("from jsonl_counts('lines')").fetchall()}
-    con.sql("from jsonl_kept('lines', 'batch_deliveries')").write_parquet(
-        str(out), partition_by=["raw_sha256"], compression="zstd"
-    )
-    con.execute("drop table lines")
-    not_utf8: set[str] = set()
     for delivery, f in enumerate(batch):
         if delivery not in counts:  # read_blob names files as given; anything else is a bug, not bad data
             raise FileNotFoundError(f.name)
-        parsed, bad = counts[delivery]
-        if bad:
-            not_utf8.add(f.sha256)
+    not_utf8 = {f.sha256 for delivery, f in enumerate(batch) if counts[delivery][1]}
+    good = sorted(f.sha256 for f in batch if f.sha256 not in not_utf8)
+    part = f"part-{hashlib.sha256(' '.join(good).encode()).hexdigest()[:24]}.parquet"
+    kept = con.sql("from jsonl_kept('lines', 'batch_deliveries')")
+    if good:
+        kept.write_parquet(str(out), compression="zstd")
+        os.replace(out, stage / part)  # a part of the same name holds the same lines
+    con.execute("drop table lines")
+    for delivery, f in enumerate(batch):
+        if f.sha256 in not_utf8:
             continue
-        target = stage / f.sha256
-        kept = out / f"raw_sha256={f.sha256}"
-        if not kept.exists():
-            kept.mkdir(parents=True)  # a file with no usage line and no reject keeps an empty folder
-        if target.exists():  # left by a run that stopped before its mark: replaced
-            shutil.rmtree(target)
-        os.replace(kept, target)
         mark = stage / f".{f.sha256}.json.tmp"
-        mark.write_text(json.dumps({"parsed": int(parsed), "text_bytes": text[delivery]}))
+        mark.write_text(json.dumps({"parsed": int(counts[delivery][0]), "text_bytes": text[delivery], "part": part}))
         os.replace(mark, stage / f"{f.sha256}.json")  # written last: the lines are complete
     return not_utf8
 
 
 def _merge_bucket(
-    con: duckdb.DuckDBPyConnection, spec: SourceSpec, parts: list[str], bucket: int, buckets: int, out: Path
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    parts: list[str],
+    bucket: int,
+    buckets: int,
+    out: Path,
+    *,
+    dates_only: bool = False,
 ) -> None:
-    """Merge the usage lines of one hash bucket of the natural key into canonical rows, written to `out`."""
+    """Merge the usage lines of one hash bucket of the natural key into canonical rows, written to `out`
+    (with `dates_only`, each row's billing date and lineage alone)."""
     key = ", ".join(f'"{c}"' for c in spec.natural_key)  # identifiers from the spec, never values
     con.execute(
         f"create or replace temp table bucket_lines as from jsonl_staged('deliveries', $parts)"
         f" where is_usage and hash({key}) % $buckets = $bucket",
         {"parts": parts, "buckets": buckets, "bucket": bucket},
     )
+    # DuckDB drops the aggregates and the ordering no selected column needs: the dates cost a group-by
+    columns = f"billing_date, raw_sha256, ingested_at, source, {key}" if dates_only else "*"
     con.execute(
-        "create or replace temp table merged as"
+        f"create or replace temp table merged as select {columns}"
         " from source_rows('bucket_lines', 'deliveries', $source, $provider, $publisher)",
         spec_params(spec),
     )
@@ -204,8 +218,11 @@ def _merge_bucket(
         "insert into line_dates select delivery, min(stat_date), max(stat_date)"
         " from source_checked('bucket_lines', 'merged') group by delivery"
     )
-    parts_sql = ", ".join(f'coalesce(cast("{c}" as varchar), chr(0))' for c in ("source", *spec.natural_key))
-    rows = con.sql(f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged")
-    rows.write_parquet(str(out), compression="zstd")
+    if dates_only:
+        con.sql("select billing_date, raw_sha256, ingested_at, source from merged").write_parquet(str(out))
+    else:
+        parts_sql = ", ".join(f'coalesce(cast("{c}" as varchar), chr(0))' for c in ("source", *spec.natural_key))
+        rows = con.sql(f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged")
+        rows.write_parquet(str(out), compression="zstd")
     con.execute("drop table bucket_lines")
     con.execute("drop table merged")

@@ -1,6 +1,7 @@
 create table core.fct_usage_daily as
 
-with usage as (
+with usage as not materialized (
+    -- read where used: materializing every lake column once costs more than the two scans
     select * from src_usage
 ),
 
@@ -12,23 +13,33 @@ scopes as (
     select * from core.dim_scope
 ),
 
-resolved as (
-    -- one engineer per record: the identity check guarantees a single engineer per (kind, value, day);
-    -- grouping here keeps a duplicated alias row (same engineer twice) from counting a record twice
-    select
-        usage.record_id,
-        min(aliases.engineer_id) as resolved_engineer_id
+principal_days as (
+    -- who a record belongs to depends on its principal and usage day alone: resolved once per pair,
+    -- not once per record (a per-request source has many records per principal and day)
+    select distinct principal_kind, principal_id, usage_date
     from usage
+    where principal_kind is not null and principal_id is not null
+),
+
+resolved as (
+    -- one engineer per (principal, day): the identity check guarantees a single engineer per (kind, value,
+    -- day); grouping here keeps a duplicated alias row (same engineer twice) from counting a record twice
+    select
+        principal_days.principal_kind,
+        principal_days.principal_id,
+        principal_days.usage_date,
+        min(aliases.engineer_id) as resolved_engineer_id
+    from principal_days
     inner join aliases
-        on aliases.kind = usage.principal_kind
+        on aliases.kind = principal_days.principal_kind
         and aliases.value = if(
-            list_contains($case_insensitive_kinds, usage.principal_kind),
-            lower(usage.principal_id),
-            usage.principal_id
+            list_contains($case_insensitive_kinds, principal_days.principal_kind),
+            lower(principal_days.principal_id),
+            principal_days.principal_id
         )
-        and usage.usage_date >= aliases.valid_from
-        and (aliases.valid_to is null or usage.usage_date < aliases.valid_to)
-    group by usage.record_id
+        and principal_days.usage_date >= aliases.valid_from
+        and (aliases.valid_to is null or principal_days.usage_date < aliases.valid_to)
+    group by all
 ),
 
 attributed as (
@@ -36,7 +47,10 @@ attributed as (
         usage.*,
         resolved.resolved_engineer_id
     from usage
-    left join resolved on resolved.record_id = usage.record_id
+    left join resolved
+        on resolved.principal_kind = usage.principal_kind
+        and resolved.principal_id = usage.principal_id
+        and resolved.usage_date = usage.usage_date
 ),
 
 scoped as (

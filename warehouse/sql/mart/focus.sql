@@ -155,10 +155,14 @@ final as (
             when 'account' then 'Account'
             else scope_kind
         end as SubAccountType,
-        to_json(map_from_entries(list_filter(
-            [{'k': 'engineer', 'v': engineer_id}, {'k': 'team', 'v': team}, {'k': 'cost_centre', 'v': cost_centre}],
-            lambda t: t.v is not null
-        )))::varchar as Tags,
+        -- the JSON object of the tags that are set, written directly (a map and a lambda per row cost more
+        -- than the rest of the row); concat_ws skips the null ones
+        '{' || concat_ws(
+            ',',
+            '"engineer":' || to_json(engineer_id),
+            '"team":' || to_json(team),
+            '"cost_centre":' || to_json(cost_centre)
+        ) || '}' as Tags,
         engineer_id as x_EngineerId,
         principal_kind as x_PrincipalKind,
         principal_id as x_PrincipalId,

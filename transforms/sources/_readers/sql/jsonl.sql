@@ -77,12 +77,13 @@ from query_table(lines) as l
 join first_delivery as f using (delivery)
 where l.is_usage or (l.counted and l.reject_reason is not null);
 
--- The kept lines of every delivery, read back from `paths` (one folder per sha256), with the
--- delivery's number and owner: a file delivered by two engineers is two deliveries.
+-- The kept lines of every delivery, read back from the parts at `paths` (one per staged batch; a
+-- delivery's `filename` names the part its lines are read from), with the delivery's number and owner:
+-- a file delivered by two engineers is two deliveries.
 create or replace temp macro jsonl_staged(deliveries, paths) as table
-select s.* exclude (filename), d.delivery, lower(trim(d.owner)) as owner
+select s.* exclude (filename, raw_sha256), d.delivery, lower(trim(d.owner)) as owner
 from read_parquet(paths, filename = true, hive_partitioning = false) as s
-join query_table(deliveries) as d on d.raw_sha256 = regexp_extract(s.filename, '([0-9a-f]{64})/[^/]*$', 1);
+join query_table(deliveries) as d on d.raw_sha256 = s.raw_sha256 and d.filename = s.filename;
 
 -- What the reader hands back: one reject row per rejected line, and per delivery parsed = loaded +
 -- rejected with the billing dates its loaded lines cover.
