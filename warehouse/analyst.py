@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from transforms.common import connect
 from warehouse.build import STORAGE_VERSION, BlockingCheckError, run_sql, sql_text
 
 PREFIX = {"engineer": "eng_", "name": "person_", "email": "email_"}
@@ -51,7 +52,7 @@ def build_analyst(warehouse_file: Path, build_path: Path, key: bytes, k: int) ->
     build_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
-    con = duckdb.connect(config={"threads": 2})
+    con = connect()  # within the configured [duckdb] memory limit, threads and spill folder
     try:
         con.execute("attach ? as wh (read_only)", [str(warehouse_file)])
         con.execute("attach ? as an (storage_version ?)", [str(build_path), STORAGE_VERSION])
