@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import shutil
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import openpyxl
 import polars as pl
 import pytest
 
-from pipelines import cli
 from pipelines.cli import main
 from pipelines.config import load_settings
 from pipelines.services.reference import load_reference
 from pipelines.services.warehouse import build_and_publish
+from tests.e2e.cli_kit import cents, run_cli, warehouse_rows
 from warehouse.exports.files import parquet_metadata
 
 MONTH = "2026-02"
@@ -57,24 +55,6 @@ EXPECTED_TOTALS = {
 INJECTION = '=HYPERLINK("http://x","y")'
 
 
-def _run(root: Path, *argv: str) -> tuple[int, str]:
-    printed = io.StringIO()
-    cli.out.file = printed
-    try:
-        return main(["--data-dir", str(root / "data"), *argv]), printed.getvalue()
-    finally:
-        cli.out.file = None  # type: ignore[assignment]
-
-
-def _q(root: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True) as con:
-        return con.sql(sql).fetchall()
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)  # half away from zero, as the export rounds
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A small demo company (window 2026-01-25 … 2026-03-05, so February is the last complete month)."""
@@ -83,7 +63,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
         mp.chdir(root)
         mp.setenv("DAGSTER_HOME", str(root / ".dagster"))
         mp.delenv("TOKENCOMP_CONFIG", raising=False)
-        code, printed = _run(root, "demo", "--engineers", "10", "--days", "40", "--end", "2026-03-05", "--seed", "3")
+        code, printed = run_cli(root, "demo", "--engineers", "10", "--days", "40", "--end", "2026-03-05", "--seed", "3")
         assert code == 0
         yield root, printed
 
@@ -141,15 +121,15 @@ def test_every_format_ties_to_the_warehouse_to_the_cent_and_the_formats_agree(
     assert text.columns == parquet.columns == header
     assert set(parquet["status"]) == {"provisional"} and set(text["status"]) == {"provisional"}
     for column, sql in EXPECTED_TOTALS[name].items():
-        expected = _cents(_q(root, sql)[0][0])
+        expected = cents(warehouse_rows(root, sql)[0][0])
         assert parquet[column].sum() == expected, column
         assert sum((Decimal(v) for v in text[column].to_list() if v is not None), Decimal(0)) == expected, column
         col = header.index(column)
-        assert _cents(Decimal(str(totals[col]))) == expected, column  # the totals row's cached value
+        assert cents(Decimal(str(totals[col]))) == expected, column  # the totals row's cached value
         letter = openpyxl.utils.get_column_letter(col + 1)
         assert formulas[col] == f"=SUBTOTAL(109,{letter}2:{letter}{len(rows) + 1})"
         cells = sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0))
-        assert _cents(cells) == expected, column
+        assert cents(cells) == expected, column
     # the same report in each format: every value, row by row (CSV text as written, XLSX numbers as doubles)
     for column, dtype in parquet.schema.items():
         values = parquet[column].to_list()
@@ -199,8 +179,12 @@ def test_a_roster_name_that_is_a_formula_comes_out_inert_in_csv_and_xlsx(copy: P
     load_reference(settings, "roster", [csv_path])
     build_and_publish(settings)
     out = copy / "out"
-    assert _run(copy, "export", "engineers", "--month", MONTH, "--format", "csv", "--out", str(out / "e.csv"))[0] == 0
-    assert _run(copy, "export", "engineers", "--month", MONTH, "--format", "xlsx", "--out", str(out / "e.xlsx"))[0] == 0
+    assert (
+        run_cli(copy, "export", "engineers", "--month", MONTH, "--format", "csv", "--out", str(out / "e.csv"))[0] == 0
+    )
+    assert (
+        run_cli(copy, "export", "engineers", "--month", MONTH, "--format", "xlsx", "--out", str(out / "e.xlsx"))[0] == 0
+    )
     with (out / "e.csv").open(newline="") as f:
         rows = {r["engineer_id"]: r for r in csv.DictReader(f)}
     assert rows[first]["name"] == "'" + INJECTION and rows[first]["team"] == "'@SUM(1+1)"
@@ -218,20 +202,20 @@ def test_a_roster_name_that_is_a_formula_comes_out_inert_in_csv_and_xlsx(copy: P
 def test_snapshots_version_with_the_data_and_out_is_used_exactly(copy: Path) -> None:
     exports = copy / "data" / "exports" / MONTH
     out = copy / "deep" / "new" / "folder" / "chargeback.data"  # no such folders yet, an odd suffix: kept
-    code, printed = _run(copy, "export", "chargeback", "--month", MONTH, "--format", "csv", "--out", str(out))
+    code, printed = run_cli(copy, "export", "chargeback", "--month", MONTH, "--format", "csv", "--out", str(out))
     assert code == 0 and out.read_bytes() == (exports / "v1-provisional" / "chargeback.csv").read_bytes()
     assert "(unchanged)" in printed
     assert sorted(p.name for p in exports.iterdir()) == ["v1-provisional"]
 
     # closing the month: the same figures, now closed -> a new version, its folder no longer provisional
-    assert _run(copy, "close", "--month", MONTH)[0] == 0
-    code, printed = _run(copy, "export", "chargeback", "--month", MONTH, "--format", "parquet", "--out", str(out))
+    assert run_cli(copy, "close", "--month", MONTH)[0] == 0
+    code, printed = run_cli(copy, "export", "chargeback", "--month", MONTH, "--format", "parquet", "--out", str(out))
     assert code == 0 and "new version; no figure changed since v1" in printed
     assert sorted(p.name for p in exports.iterdir()) == ["v1-provisional", "v2"]
     assert parquet_metadata(out)["status"] == "closed"
     assert set(pl.read_parquet(out)["status"]) == {"closed"}
     assert json.loads((exports / "v2" / "manifest.json").read_text())["status"] == "closed"
-    code, _ = _run(copy, "export", "chargeback", "--month", MONTH, "--format", "xlsx", "--out", str(copy / "c.xlsx"))
+    code, _ = run_cli(copy, "export", "chargeback", "--month", MONTH, "--format", "xlsx", "--out", str(copy / "c.xlsx"))
     cover = {r[0]: r[1] for r in openpyxl.load_workbook(copy / "c.xlsx")["Cover"].iter_rows(values_only=True) if r[0]}
     assert cover["Status"].startswith("closed")
     manifest = json.loads((exports / "v2" / "manifest.json").read_text())
@@ -242,7 +226,7 @@ INVOICE_HEADER = "provider,invoice_id,period,currency,total,kind,amount,descript
 
 
 def _billed(root: Path, provider: str) -> Decimal:
-    return _q(
+    return warehouse_rows(
         root,
         f"select sum(billed_usd) from core.fct_billed_daily where provider = '{provider}' and "
         f"{FEB.format(col='billing_date')}",
@@ -258,12 +242,12 @@ def test_an_invoice_that_differs_by_a_tax_line_is_reported_with_exactly_that_dif
         + f"anthropic,INV-1,{MONTH},USD,{total},usage,{billed},API usage\n"
         + f"anthropic,INV-1,{MONTH},USD,{total},tax,123.45,VAT\n"
     )
-    code, printed = _run(copy, "reference", "load", "invoices", str(path))
+    code, printed = run_cli(copy, "reference", "load", "invoices", str(path))
     assert code == 0 and printed.startswith("loaded invoices: 2 rows")
     settings = load_settings(data_dir=copy / "data")
     build_and_publish(settings)
     out = copy / "inv.csv"
-    assert _run(copy, "export", "invoices", "--month", MONTH, "--format", "csv", "--out", str(out))[0] == 0
+    assert run_cli(copy, "export", "invoices", "--month", MONTH, "--format", "csv", "--out", str(out))[0] == 0
     rows = {r["provider"]: r for r in csv.DictReader(out.open(newline=""))}
     assert rows["anthropic"]["difference_usd"] == "123.45"
     assert rows["anthropic"]["tax_usd"] == "123.45"
@@ -273,27 +257,28 @@ def test_an_invoice_that_differs_by_a_tax_line_is_reported_with_exactly_that_dif
     # the same tie-out in Parquet and on the XLSX sheet, totals to the cent
     for fmt in ("parquet", "xlsx"):
         assert (
-            _run(copy, "export", "invoices", "--month", MONTH, "--format", fmt, "--out", str(copy / f"i.{fmt}"))[0] == 0
+            run_cli(copy, "export", "invoices", "--month", MONTH, "--format", fmt, "--out", str(copy / f"i.{fmt}"))[0]
+            == 0
         )
     parquet = pl.read_parquet(copy / "i.parquet")
     header, sheet_rows, _, totals = _xlsx_rows(copy / "i.xlsx", "invoices")
-    billed_total = _cents(billed + _billed(copy, "openai"))
+    billed_total = cents(billed + _billed(copy, "openai"))
     assert parquet["billed_usd"].sum() == billed_total
-    assert _cents(Decimal(str(totals[header.index("billed_usd")]))) == billed_total
+    assert cents(Decimal(str(totals[header.index("billed_usd")]))) == billed_total
     assert [r[header.index("difference_usd")] for r in sheet_rows] == [123.45, None]
-    code, printed = _run(copy, "status")
+    code, printed = run_cli(copy, "status")
     assert code == 0 and "Invoice tie-out: 1 of 1 invoice(s) per provider and month tie out" in printed
 
     # a second invoice version with $5 nobody explains: a WARN above the $1.00 tolerance, and a new snapshot
     path.write_text(INVOICE_HEADER + f"anthropic,INV-1,{MONTH},USD,{billed + 5},,,\n")
-    assert _run(copy, "reference", "load", "invoices", str(path))[0] == 0
+    assert run_cli(copy, "reference", "load", "invoices", str(path))[0] == 0
     build_and_publish(settings)
-    code, printed = _run(copy, "export", "invoices", "--month", MONTH, "--format", "csv", "--out", str(out))
+    code, printed = run_cli(copy, "export", "invoices", "--month", MONTH, "--format", "csv", "--out", str(out))
     assert code == 0 and "new version; 6 cell(s) changed since v1: difference_usd -118.45, invoice_usd" in printed
     rows = {r["provider"]: r for r in csv.DictReader(out.open(newline=""))}
     assert (rows["anthropic"]["difference_usd"], rows["anthropic"]["tie_out"]) == ("5.00", "gap")
     assert rows["anthropic"]["cause"] == "unexplained 5.00"
-    code, printed = _run(copy, "status")
+    code, printed = run_cli(copy, "status")
     assert f"WARN invoice tie-out {MONTH} anthropic: invoice" in printed
     assert "difference $5.00 above tolerance $1.00 (unexplained 5.00)" in printed
     diff = pl.read_csv(copy / "data" / "exports" / MONTH / "v2-provisional" / "invoices.diff.csv", infer_schema=False)
@@ -303,17 +288,17 @@ def test_an_invoice_that_differs_by_a_tax_line_is_reported_with_exactly_that_dif
 
 def test_an_invoice_for_a_month_the_data_does_not_cover_yet_names_the_missing_days(copy: Path) -> None:
     # the demo's data ends on 2026-03-05: March has 5 billed days, 26 without billed data
-    march = _q(
+    march = warehouse_rows(
         copy,
         "select sum(billed_usd) from core.fct_billed_daily where billing_date >= date '2026-03-01' "
         "and provider = 'openai'",
     )[0][0]
     path = copy / "march.csv"
     path.write_text(INVOICE_HEADER + f"openai,OA-3,2026-03,USD,{march + 1000},,,\n")
-    assert _run(copy, "reference", "load", "invoices", str(path))[0] == 0
+    assert run_cli(copy, "reference", "load", "invoices", str(path))[0] == 0
     build_and_publish(load_settings(data_dir=copy / "data"))
     out = copy / "march-inv.csv"
-    assert _run(copy, "export", "invoices", "--month", "2026-03", "--format", "csv", "--out", str(out))[0] == 0
+    assert run_cli(copy, "export", "invoices", "--month", "2026-03", "--format", "csv", "--out", str(out))[0] == 0
     row = next(r for r in csv.DictReader(out.open(newline="")) if r["provider"] == "openai")
     assert (row["billed_days"], row["missing_days"], row["difference_usd"]) == ("5", "26", "1000.00")
     assert (row["tie_out"], row["cause"]) == ("gap", "26 day(s) without billed data; unexplained 1000.00")

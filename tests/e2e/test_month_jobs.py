@@ -3,47 +3,25 @@ the monthly `month_close` job freezes the books and writes the month's finance p
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
-from pipelines import cli
-from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.defs.months import CLOSED_BOOKS, MONTH_TAG
 from pipelines.defs.resources import TokencompResource
 from pipelines.runner import COMMAND_TAG, dagster_instance
+from tests.e2e.cli_kit import cents, run_cli, warehouse_rows
 
 MONTH = "2026-02"
 FEB = "date_trunc('month', {col}) = date '2026-02-01'"
 CENT = Decimal("0.01")
-
-
-def _run(root: Path, *argv: str) -> tuple[int, str]:
-    printed = io.StringIO()
-    cli.out.file = printed
-    try:
-        return main(["--data-dir", str(root / "data"), *argv]), printed.getvalue()
-    finally:
-        cli.out.file = None  # type: ignore[assignment]
-
-
-def _q(root: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True) as con:
-        return con.sql(sql).fetchall()
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +32,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.chdir(root)
         mp.setenv("DAGSTER_HOME", str(root / ".dagster"))
         mp.delenv("TOKENCOMP_CONFIG", raising=False)
-        code, _ = _run(root, "demo", "--engineers", "10", "--days", "40", "--end", "2026-03-05", "--seed", "3")
+        code, _ = run_cli(root, "demo", "--engineers", "10", "--days", "40", "--end", "2026-03-05", "--seed", "3")
         assert code == 0
         yield root
 
@@ -84,12 +62,12 @@ def _materialized(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, 
 
 
 def test_close_and_reprice_are_runs_in_the_instance_history_tagged_with_their_month(copy: Path) -> None:
-    by_provider = _q(
+    by_provider = warehouse_rows(
         copy,
         f"select provider, sum(spend_usd) from core.fct_spend where {FEB.format(col='billing_date')} "
         "group by 1 order by 1",
     )
-    code, out = _run(copy, "close", "--month", MONTH)
+    code, out = run_cli(copy, "close", "--month", MONTH)
     assert code == 0
     spend = ", ".join(f"{p} ${s.quantize(CENT):,}" for p, s in by_provider)
     assert out == f"closed {MONTH}: {spend}. Later data for it is posted into the open month as corrections.\n"
@@ -103,12 +81,12 @@ def test_close_and_reprice_are_runs_in_the_instance_history_tagged_with_their_mo
     assert frozen["spend_usd"].sum() == sum(s for _, s in by_provider)
 
     # refused before any run starts: exit 1, nothing new in the history
-    assert _run(copy, "close", "--month", MONTH)[0] == 1
-    assert _run(copy, "reprice", "--month", "2026-01")[0] == 1
-    assert _run(copy, "close", "--month", "2023-12")[0] == 1  # before the first partition month
+    assert run_cli(copy, "close", "--month", MONTH)[0] == 1
+    assert run_cli(copy, "reprice", "--month", "2026-01")[0] == 1
+    assert run_cli(copy, "close", "--month", "2023-12")[0] == 1  # before the first partition month
     assert len(_month_runs(instance)) == 1
 
-    code, out = _run(copy, "reprice", "--month", MONTH)
+    code, out = run_cli(copy, "reprice", "--month", MONTH)
     assert (code, out) == (0, f"re-priced {MONTH}: nothing changed\n")
     # the month's lake days rebuilt, its books recomputed, the warehouse republished: three runs, in that order
     assert _month_runs(instance) == [
@@ -159,7 +137,9 @@ def test_month_close_freezes_the_books_and_writes_the_pack_tying_out_to_core_fct
         assert instance.get_latest_materialization_event(CLOSED_BOOKS).asset_materialization.partition == MONTH
     assert not (data / "closed" / "2025-06").exists() and not (data / "exports" / "2025-06").exists()
 
-    spend = _q(copy, f"select sum(spend_usd) from core.fct_spend where {FEB.format(col='billing_date')}")[0][0]
+    spend = warehouse_rows(copy, f"select sum(spend_usd) from core.fct_spend where {FEB.format(col='billing_date')}")[
+        0
+    ][0]
     books = pl.read_parquet(data / "closed" / MONTH / "fct_spend.parquet")
     assert books["spend_usd"].sum() == spend
     assert materialized["exports/closed_books"]["spend_usd"].value == str(spend)
@@ -183,11 +163,15 @@ def test_month_close_freezes_the_books_and_writes_the_pack_tying_out_to_core_fct
         "reconciliation.xlsx",
     ]
     chargeback = pl.read_parquet(folder / "chargeback.parquet")
-    by_usage_month = _q(copy, f"select sum(spend_usd) from core.fct_spend where {FEB.format(col='usage_date')}")[0][0]
-    assert chargeback["spend_usd"].sum() == _cents(by_usage_month)
-    assert materialized["exports/chargeback"]["total_spend_usd"].value == str(_cents(by_usage_month))
+    by_usage_month = warehouse_rows(
+        copy, f"select sum(spend_usd) from core.fct_spend where {FEB.format(col='usage_date')}"
+    )[0][0]
+    assert chargeback["spend_usd"].sum() == cents(by_usage_month)
+    assert materialized["exports/chargeback"]["total_spend_usd"].value == str(cents(by_usage_month))
     assert set(chargeback["status"]) == {"closed"}
-    billed = _q(copy, f"select sum(billed_usd) from core.fct_billed_daily where {FEB.format(col='billing_date')}")[0][0]
-    assert pl.read_parquet(folder / "reconciliation.parquet")["billed_usd"].sum() == _cents(billed)
+    billed = warehouse_rows(
+        copy, f"select sum(billed_usd) from core.fct_billed_daily where {FEB.format(col='billing_date')}"
+    )[0][0]
+    assert pl.read_parquet(folder / "reconciliation.parquet")["billed_usd"].sum() == cents(billed)
     assert materialized["exports/reconciliation"]["status"].value == "closed"
     assert pl.read_parquet(folder / "focus.parquet").height > 0
