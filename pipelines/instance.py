@@ -19,6 +19,7 @@ import select
 import shutil
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError as INTERRUPTED
 from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
 
 PID_TAG = "tokencomp/pid"
@@ -229,8 +231,22 @@ def watch_run(
       failure, and DuckDB into "Query interrupted", so `interrupted` is how the caller knows to exit 130.
     - When a step waits for a pool slot: say who holds it (again every WAIT_NOTICE_SECONDS), free it if the
       holder's process died, and stop the wait on Ctrl-C (Dagster's in-process wait loop only notes the signal).
+    - A Ctrl-C that lands inside a finalizer or weakref callback (SQLAlchemy's pool has some) is swallowed by
+      Python and printed as "Exception ignored … Traceback": it is raised again in the main thread instead.
     """
     seen = RunWatch()
+    previous_hook = sys.unraisablehook
+
+    swallowed: list[type[BaseException]] = []
+
+    def unraisable(info: sys.UnraisableHookArgs) -> None:
+        # Ctrl-C is KeyboardInterrupt, or Dagster's DagsterExecutionInterruptedError while a step runs
+        if info.exc_type is not None and issubclass(info.exc_type, (KeyboardInterrupt, INTERRUPTED)):
+            swallowed.append(info.exc_type)  # raised from the watcher: raised here, it would be swallowed again
+            return
+        previous_hook(info)
+
+    sys.unraisablehook = unraisable
     stop = threading.Event()
     reader, writer = socket.socketpair()
     writer.setblocking(False)
@@ -250,6 +266,8 @@ def watch_run(
     def watch() -> None:
         told_at: float | None = None
         while not stop.wait(poll_seconds):
+            if swallowed:
+                _raise_in_main_thread(swallowed.pop())
             try:
                 interrupted = signalled()
                 waiting = [pool for pool, runs in _waiting_pools(instance).items() if run_id in runs]
@@ -280,6 +298,7 @@ def watch_run(
             signal.set_wakeup_fd(previous)
         reader.close()
         writer.close()
+        sys.unraisablehook = previous_hook
 
 
 def _waiting_pools(instance: dg.DagsterInstance) -> dict[str, set[str]]:

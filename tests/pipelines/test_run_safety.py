@@ -314,3 +314,24 @@ def test_status_shows_who_holds_the_data_dir(tmp_path: Path, home: Path, capsys:
     assert main(["--data-dir", str(tmp_path / "data"), "status"]) == 0
     assert "Data dir lock: free" in capsys.readouterr().out.splitlines()
     assert (tmp_path / "data" / ".tokencomp.lock").read_text() == ""  # released: it no longer names a holder
+
+
+class _InterruptedFinalizer:
+    """An object whose finalizer is where Ctrl-C lands (as it can in SQLAlchemy's weakref callbacks)."""
+
+    def __del__(self) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_landing_in_a_finalizer_still_interrupts_the_run_and_prints_no_traceback(
+    instance: dg.DagsterInstance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.instance import watch_run
+
+    before = sys.unraisablehook
+    with pytest.raises(KeyboardInterrupt), watch_run(instance, "run-id", print, poll_seconds=0.01):
+        _InterruptedFinalizer()  # dropped at once: Python would print "Exception ignored in …" and go on
+        for _ in range(500):  # the watcher raises the interrupt again in this thread within one poll
+            time.sleep(0.01)
+    assert "Exception ignored" not in capsys.readouterr().err
+    assert sys.unraisablehook is before
