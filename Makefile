@@ -32,9 +32,11 @@ $(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## synthetic company, whole pipeline, offline
 	$(VENV)/bin/tokencomp demo
 
+# The fast suite on every core (pytest-xdist): a test file stays on one worker, so a module's expensive set-up
+# (a demo company) is built once; session-wide ones are shared across workers (tests/conftest.py built_once).
 test: $(STAMP)  ## the fast suite (slow suites are marked and run by .ci/run)
 	@bash .ci/system-packages chromium
-	$(VENV)/bin/pytest -q -m "not slow"
+	$(VENV)/bin/pytest -q -m "not slow" -n auto --dist loadfile
 
 test-all: $(STAMP)
 	$(VENV)/bin/pytest -q

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import io
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +46,50 @@ def instance() -> Iterator[dg.DagsterInstance]:
     """A throwaway Dagster instance, so tests never touch ./.dagster."""
     with dg.instance_for_test() as inst:
         yield inst
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder `build(root)` fills once per test session, shared by every pytest-xdist worker: the first to ask
+    builds it under a file lock in the session's shared temp root, the others wait for it and reuse it.
+
+    For expensive set-ups several tests or modules start from (a demo company, a normalized lake). Treat it as
+    read-only: a test that changes it works on its own copy (`shutil.copytree`)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the controller's basetemp; each worker's own is <it>/popen-gwN
+    root = shared / "built-once" / name
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            done = root / ".built"
+            if not done.exists():
+                shutil.rmtree(root, ignore_errors=True)  # a build that failed part-way is built again
+                root.mkdir()
+                build(root)
+                done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return root
+
+
+def demo_data(tmp_path_factory: pytest.TempPathFactory, argv: list[str]) -> Path:
+    """The data dir `tokencomp ARGV` (a `demo …` command line) leaves, run once per test session for every module
+    that starts from the same company (read-only: copy it to change it)."""
+    from pipelines import cli
+
+    def build(root: Path) -> None:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(root)
+            mp.setenv("DAGSTER_HOME", str(root / ".dagster"))
+            mp.delenv("TOKENCOMP_CONFIG", raising=False)
+            cli.out.file = io.StringIO()
+            try:
+                assert cli.main(["--data-dir", str(root / "data"), *argv]) == 0
+            finally:
+                cli.out.file = None  # type: ignore[assignment]  # back to following sys.stdout
+
+    return built_once(tmp_path_factory, "-".join(argv), build) / "data"
 
 
 def land_sample(settings: Settings, source: str, name: str, *, as_name: str | None = None) -> Path:

@@ -13,10 +13,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.cli import main
 from pipelines.config import Settings, load_settings
 from pipelines.services.lake import build_window
 from pipelines.services.warehouse import build_and_publish
+from tests.conftest import demo_data
 
 DEMO = ["demo", "--engineers", "30", "--days", "10", "--end", "2025-03-10"]
 # core.fct_spend of this demo: sum, rows (recorded on main before the source existed, at cda4d5d; re-recorded
@@ -30,13 +30,12 @@ def _q(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_demo_with_the_report_ties_out_and_spend_does_not_change(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster"))
     monkeypatch.delenv("TOKENCOMP_CONFIG", raising=False)
-    assert main(["--data-dir", str(tmp_path / "data"), *DEMO]) == 0
-    settings = load_settings(data_dir=tmp_path / "data")
+    # this demo once for the session (tests/e2e/test_hostile_inputs.py starts from it too)
+    settings = load_settings(data_dir=demo_data(tmp_path_factory, DEMO))
     truth = json.loads((settings.data_dir / "demo" / "truth.json").read_text())
 
     # ties out: the spend is the bill, to the 10^-12 dollar, and what it was before the source existed

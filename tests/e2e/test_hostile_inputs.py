@@ -27,7 +27,7 @@ from pipelines.cli import main
 from pipelines.config import Settings, load_settings
 from pipelines.runner import run_nightly
 from pipelines.services.ingest import read_manifest, read_quarantine
-from tests.conftest import SAMPLES, genai_price
+from tests.conftest import SAMPLES, demo_data, genai_price
 
 DEMO = ["demo", "--engineers", "30", "--days", "10", "--end", "2025-03-10"]
 WINDOW = ["run", "--from", "2025-03-01", "--to", "2025-03-10"]
@@ -37,19 +37,9 @@ DAY = 1741132800  # 2025-03-05T00:00:00Z
 
 @pytest.fixture(scope="module")
 def demo_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reproduction company, built once; each test works on its own copy."""
-    root = tmp_path_factory.mktemp("hostile_demo")
-    mp = pytest.MonkeyPatch()
-    mp.chdir(root)
-    mp.setenv("DAGSTER_HOME", str(root / ".dagster"))
-    mp.delenv("TOKENCOMP_CONFIG", raising=False)
-    try:
-        cli.out.file = io.StringIO()
-        assert main(["--data-dir", str(root / "data"), *DEMO]) == 0
-    finally:
-        cli.out.file = None  # type: ignore[assignment]
-        mp.undo()
-    return root / "data"
+    """The reproduction company, built once (shared with tests/e2e/test_claude_code_report.py); each test works
+    on its own copy."""
+    return demo_data(tmp_path_factory, DEMO)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ from pipelines.services.ingest import sweep_landing
 from pipelines.services.lake import build_window
 from pipelines.services.reference import load_reference
 from pipelines.services.warehouse import build_and_publish
-from tests.conftest import duckdb_cli, land_sample, undocumented_objects
+from tests.conftest import built_once, duckdb_cli, land_sample, undocumented_objects
 from transforms.salaries import CLASSIC_COLUMNS
 from warehouse.build import IdentityConflictError
 from warehouse.families import model_families
@@ -56,29 +57,41 @@ def _write(settings: Settings, kind: str, text: str) -> None:
 SMALL_BANDS = "[bands]\nmin_n = 1\n"
 
 
+def _build_world(root: Path) -> None:
+    """Land and normalize the sample exports for 2026-03-01..05 under root/data, with a small roster and
+    root/tokencomp.toml letting bands of n >= 1 stand."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.delenv("TOKENCOMP_CONFIG", raising=False)
+        Path("tokencomp.toml").write_text(SMALL_BANDS)
+        settings = load_settings(data_dir=root / "data")
+        land_sample(settings, "anthropic_usage", "anthropic_usage_report_messages_grouped_page1.json")
+        land_sample(settings, "anthropic_usage", "anthropic_usage_report_messages_grouped_page2.json")
+        land_sample(settings, "anthropic_cost", "anthropic_cost_report_grouped_example.json")
+        land_sample(settings, "openai_usage", "openai_usage_completions_grouped_example.json")
+        land_sample(settings, "openai_costs", "openai_costs_grouped_example.json")
+        land_sample(
+            settings,
+            "claude_code_logs",
+            "claude_code_session_example.jsonl",
+            as_name="alice@acme.example/projects/p/s.jsonl",
+        )
+        for source in ("anthropic_usage", "anthropic_cost", "openai_usage", "openai_costs", "claude_code_logs"):
+            sweep_landing(settings, source, landed_at=AT)
+        build_window(settings, date(2026, 3, 1), date(2026, 3, 5))
+        _write(settings, "roster", ROSTER)
+        _write(settings, "aliases", ALIASES)
+        _write(settings, "salaries", SALARIES)
+
+
 @pytest.fixture
-def world(settings: Settings) -> Settings:
-    """The sample exports landed and normalized for 2026-03-01..05, with a small roster (bands of n >= 1)."""
-    Path("tokencomp.toml").write_text(SMALL_BANDS)
-    settings = load_settings(data_dir=settings.data_dir)
-    land_sample(settings, "anthropic_usage", "anthropic_usage_report_messages_grouped_page1.json")
-    land_sample(settings, "anthropic_usage", "anthropic_usage_report_messages_grouped_page2.json")
-    land_sample(settings, "anthropic_cost", "anthropic_cost_report_grouped_example.json")
-    land_sample(settings, "openai_usage", "openai_usage_completions_grouped_example.json")
-    land_sample(settings, "openai_costs", "openai_costs_grouped_example.json")
-    land_sample(
-        settings,
-        "claude_code_logs",
-        "claude_code_session_example.jsonl",
-        as_name="alice@acme.example/projects/p/s.jsonl",
-    )
-    for source in ("anthropic_usage", "anthropic_cost", "openai_usage", "openai_costs", "claude_code_logs"):
-        sweep_landing(settings, source, landed_at=AT)
-    build_window(settings, date(2026, 3, 1), date(2026, 3, 5))
-    _write(settings, "roster", ROSTER)
-    _write(settings, "aliases", ALIASES)
-    _write(settings, "salaries", SALARIES)
-    return settings
+def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The sample exports landed and normalized for 2026-03-01..05, with a small roster (bands of n >= 1):
+    this test's own copy of the data dir, built once for the session."""
+    built = built_once(tmp_path_factory, "warehouse_world", _build_world)
+    shutil.copyfile(built / "tokencomp.toml", "tokencomp.toml")
+    shutil.copytree(built / "data", settings.data_dir, symlinks=True)
+    return load_settings(data_dir=settings.data_dir)
 
 
 def test_billed_dollars_are_exactly_the_providers(world: Settings) -> None:
