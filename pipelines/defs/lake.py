@@ -6,10 +6,11 @@ import dagster as dg
 
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.partitions import window
+from pipelines.defs.previews import preview
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
 from pipelines.services.checks import missing_fx_rate
-from pipelines.services.lake import ZoneChanged, build_window
+from pipelines.services.lake import ZoneChanged, build_window, window_summary
 from transforms.fx import MissingFxRateError
 
 LAKE_USAGE = dg.AssetKey(["lake", "usage"])
@@ -55,6 +56,11 @@ def lake_usage(
         f"{report.rejected_lines:,} line{'' if report.rejected_lines == 1 else 's'} rejected"
     )
     report_progress(context.log, "lake/usage", days, days, "days", note)
+    summary = window_summary(settings, start, end)  # read back from the partitions just written
+    totals = {
+        f"total_{column}": dg.MetadataValue.text(f"{summary[column].sum():f}")
+        for column in ("list_cost_usd", "billed_cost_usd")
+    }
     yield dg.MaterializeResult(
         check_results=[
             dg.AssetCheckResult(
@@ -70,6 +76,8 @@ def lake_usage(
             "partitions_removed": report.partitions_removed,
             "rejected_lines": report.rejected_lines,
             "unpriced_rows": report.unpriced_rows,
+            **totals,
+            "preview": dg.MetadataValue.md(preview(summary)),  # the run's days per source
         },
     )
 

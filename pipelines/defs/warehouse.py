@@ -6,10 +6,10 @@ from functools import cache
 
 import dagster as dg
 import duckdb
-import polars as pl
 
 from pipelines.defs.ingest import reference_files
 from pipelines.defs.lake import LAKE_USAGE
+from pipelines.defs.previews import preview
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
 from pipelines.services.warehouse import build_and_publish, build_inputs
@@ -108,23 +108,6 @@ def check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
         description=outcome.description,
         metadata=dict(outcome.metadata),
     )
-
-
-def preview(frame: pl.DataFrame) -> str:
-    """The first rows of a table as a Markdown table (bars inside values escaped)."""
-    if frame.is_empty():
-        return "_no rows_"
-    escaped = frame.with_columns(pl.col(pl.String).str.replace_all("|", "\\|", literal=True))
-    with pl.Config(
-        tbl_formatting="MARKDOWN",
-        tbl_hide_column_data_types=True,
-        tbl_hide_dataframe_shape=True,
-        tbl_rows=-1,
-        tbl_cols=-1,
-        fmt_str_lengths=80,
-        tbl_width_chars=30000,
-    ):
-        return str(escaped)
 
 
 def table_metadata(stats: TableStats) -> dict[str, object]:

@@ -143,6 +143,24 @@ def lake_files(settings: Settings) -> list[Path]:
     return sorted(usage_dir(settings).glob(f"{PARTITION_COLUMN}=*/part-0.parquet"))
 
 
+def window_summary(settings: Settings, start: date, end: date) -> pl.DataFrame:
+    """What the lake holds for billing days [start, end], per source: rows, list cost and billed cost (exact
+    decimals), read back from the written partitions."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    files = [str(path) for path in (partition_path(settings, day) for day in days) if path.exists()]
+    frame = pl.scan_parquet(files) if files else USAGE_SCHEMA.to_frame().lazy()
+    return (
+        frame.group_by("source")
+        .agg(
+            pl.len().alias("rows"),
+            pl.col("list_cost_usd").sum().alias("list_cost_usd"),
+            pl.col("billed_cost_usd").sum().alias("billed_cost_usd"),
+        )
+        .sort("source")
+        .collect()
+    )
+
+
 def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseResult]:
     """Parse every enabled source's deliveries that overlap [start, end]."""
     manifest = read_manifest(settings)

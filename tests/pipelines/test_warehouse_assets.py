@@ -190,6 +190,16 @@ def test_three_consecutive_nights_materialize_every_table_with_exact_rows_and_to
         # dollars: what the providers billed on the days built so far, from the demo's own simulation
         billed = sum(Decimal(by_day[d.isoformat()]) for by_day in truth.values() for d in NIGHTS[:n])
         assert Decimal(meta["core/fct_spend"]["total_spend_usd"]) == billed
+        # the lake's own materialization: that night's day, per source, as the demo billed it
+        tonight = sum(Decimal(by_day[night.day.isoformat()]) for by_day in truth.values())
+        assert Decimal(meta["lake/usage"]["total_billed_cost_usd"]) == tonight
+        header = meta["lake/usage"]["preview"].splitlines()[0]
+        assert [cell.strip() for cell in header.strip("|").split("|")] == [
+            "source",
+            "rows",
+            "list_cost_usd",
+            "billed_cost_usd",
+        ]
         assert Decimal(meta["core/fct_billed_daily"]["total_billed_usd"]) == billed
         assert Decimal(meta["mart/reconciliation"]["total_billed_usd"]) == billed
         assert (
