@@ -52,7 +52,7 @@ def _corpus(tmp_path: Path) -> list[RawFile]:
         replays = [_line(f"msg_{i:03d}", START + timedelta(hours=1, minutes=i), 30 + i, sidechain=True)
                    for i in range(0, 40, 3)]  # fmt: skip
         agent = tmp_path / f"{owner}-agent.jsonl.gz"
-        agent.write_bytes(gzip.compress(write_jsonl(tmp_path / "plain.jsonl", replays).read_bytes()))
+        agent.write_bytes(gzip.compress(write_jsonl(tmp_path / "plain.jsonl", replays).read_bytes(), mtime=0))
         for path in (agent, first, grown):
             seq += 1
             files.append(make_raw(path, source=SRC, seq=seq, owner=owner))
