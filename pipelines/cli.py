@@ -10,10 +10,10 @@ import argparse
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 
@@ -27,6 +27,11 @@ from pipelines.summary import share as _share  # noqa: F401 - tests read it here
 from pipelines.summary import usd as _usd  # noqa: F401 - tests read it here
 from pipelines.terminal import plain, shown
 from transforms.salaries import SalaryFileError
+
+if TYPE_CHECKING:  # Dagster loads only when a command runs through it
+    import dagster as dg
+
+    from pipelines.runner import RunOutcome
 
 EXIT_OK, EXIT_INPUT, EXIT_IO, EXIT_CHECK = 0, 1, 2, 3
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -171,6 +176,34 @@ def _window(args: argparse.Namespace) -> tuple[date, date]:
     return day, day
 
 
+def through_dagster(
+    heading: str,
+    start: Callable[[dg.DagsterInstance, ProgressDisplay, Callable[[str], None]], RunOutcome],
+    *,
+    notes: Callable[[RunOutcome], list[str]] = lambda outcome: [],
+) -> RunOutcome:
+    """Run a command's Dagster run(s) in the project's instance the way every command does: free dead runs'
+    slots, say what runs, show progress, then print the outcome's notes and failed WARN checks (kept in
+    `tokencomp status`, never a failure). A failed run is one line and its exit code (2, or 3 for a blocking check).
+    """
+    from pipelines.instance import free_dead_runs
+    from pipelines.runner import dagster_instance
+
+    instance = dagster_instance()
+    for freed in free_dead_runs(instance):
+        err.print(plain(freed.line()), markup=False)
+    err.print(heading)
+    with ProgressDisplay(err) as display:
+        outcome = start(instance, display, lambda line: err.print(plain(line), markup=False))
+    for line in [*notes(outcome), *(f"warning: {w}" for w in outcome.warnings)]:
+        err.print(plain(line), markup=False)
+    if not outcome.success:
+        raise CliError(
+            f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
+        )
+    return outcome
+
+
 def _run(
     settings: Settings,
     args: argparse.Namespace,
@@ -181,8 +214,7 @@ def _run(
     pull: tuple[date, date] | None = None,
 ) -> int:
     """Run the nightly job for start..end; with `pull` (the asked days), the pull job first (exit 2 if one fails)."""
-    from pipelines.instance import free_dead_runs
-    from pipelines.runner import dagster_instance, run_nightly
+    from pipelines.runner import run_nightly
     from pipelines.services.ingest import journal_mark, news_since
     from pipelines.services.lake import ZoneChanged, check_zone, record_zone
 
@@ -203,13 +235,10 @@ def _run(
     if rebuild:
         record_zone(settings, rebuilding=True)  # until it succeeds, a plain run is refused
     mark = journal_mark(settings)
-    instance = dagster_instance()
-    for freed in free_dead_runs(instance):
-        err.print(plain(freed.line()), markup=False)
     pulling = f"pulling {pull[0]} … {pull[1]} (every source with a key), then " if pull else ""
-    err.print(f"{pulling}running the nightly job for {start} … {end} through Dagster")
-    with ProgressDisplay(err) as display:
-        outcome = run_nightly(
+    outcome = through_dagster(
+        f"{pulling}running the nightly job for {start} … {end} through Dagster",
+        lambda instance, display, say: run_nightly(
             start,
             end,
             config_path=Path(args.config) if args.config else None,
@@ -217,18 +246,13 @@ def _run(
             landed_at=landed_at,
             progress=display,
             instance=instance,
-            say=lambda line: err.print(plain(line), markup=False),
+            say=say,
             pull=pull is not None,
             pull_window=pull,
-        )
-    for line in (outcome.pull.lines() if outcome.pull else []) + news_since(settings, mark):
-        err.print(plain(line), markup=False)  # the rest of the run went on; these need a look
-    for line in outcome.warnings:  # failed WARN checks: kept in `tokencomp status`, never a failure
-        err.print(plain(f"warning: {line}"), markup=False)
-    if not outcome.success:
-        raise CliError(
-            f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
-        )
+        ),
+        # the rest of the run went on; these need a look
+        notes=lambda outcome: (outcome.pull.lines() if outcome.pull else []) + news_since(settings, mark),
+    )
     if rebuild:
         record_zone(settings)
     start, end = outcome.window or (start, end)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pipelines.cli import EXIT_OK, CliError, _settings, err, out
+from pipelines.cli import EXIT_OK, CliError, _settings, out, through_dagster
 from pipelines.config import Settings
-from pipelines.progress import ProgressDisplay
 from pipelines.services.months import (
     MonthDiff,
     MonthError,
@@ -22,7 +21,7 @@ from pipelines.services.months import (
     spend_by_provider,
 )
 from pipelines.summary import usd as _usd
-from pipelines.terminal import plain, shown
+from pipelines.terminal import shown
 
 
 def _month(args: argparse.Namespace, settings: Settings) -> date:
@@ -34,28 +33,21 @@ def _month(args: argparse.Namespace, settings: Settings) -> date:
 
 
 def _run_month(settings: Settings, args: argparse.Namespace, command: str, month: date) -> None:
-    """Run the month's Dagster run(s); a failed one is one line and its exit code (2, or 3 for a blocking check)."""
-    from pipelines.instance import free_dead_runs
-    from pipelines.runner import dagster_instance, run_month
+    """Run the month's Dagster run(s) (`through_dagster`: WARN checks printed, a failure is one line and its code)."""
+    from pipelines.runner import run_month
 
-    instance = dagster_instance()
-    for freed in free_dead_runs(instance):
-        err.print(plain(freed.line()), markup=False)
-    err.print(f"running the {command} job for {month:%Y-%m} through Dagster")
-    with ProgressDisplay(err) as display:
-        outcome = run_month(
+    through_dagster(
+        f"running the {command} job for {month:%Y-%m} through Dagster",
+        lambda instance, display, say: run_month(
             command,
             month,
             config_path=Path(args.config) if args.config else None,
             data_dir=settings.data_dir,
             instance=instance,
             progress=display,
-            say=lambda line: err.print(plain(line), markup=False),
-        )
-    if not outcome.success:
-        raise CliError(
-            f"run {outcome.run_id[:8]} failed: {outcome.error or ', '.join(outcome.failed_steps)}", outcome.exit_code
-        )
+            say=say,
+        ),
+    )
 
 
 def close_command(args: argparse.Namespace) -> int:

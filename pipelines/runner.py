@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -132,18 +132,18 @@ def run_nightly(
             say(f"re-pulled pages cover {pulled.changed_from} … {start - timedelta(days=1)}: the build covers them too")
             start = pulled.changed_from
     result = _execute(defs.resolve_job_def("nightly"), instance, start, end, progress, say)
+    return _outcome(result, (start, end), pulled)
+
+
+def _outcome(
+    result: dg.ExecuteInProcessResult, window: tuple[date, date], pulled: PullOutcome | None = None
+) -> RunOutcome:
+    """What one finished run means for the CLI: success unless a step or a blocking check failed; the WARN
+    checks that failed, as lines."""
     failed_steps, failed_checks, error = explain(result.all_events)
     warnings = tuple(o.line() for o in failed_checks_of(result.all_events) if not o.blocking)
-    return RunOutcome(
-        result.run_id,
-        result.success and not failed_checks,
-        failed_steps,
-        failed_checks,
-        error,
-        pulled,
-        (start, end),
-        warnings,
-    )
+    success = result.success and not failed_checks
+    return RunOutcome(result.run_id, success, failed_steps, failed_checks, error, pulled, window, warnings)
 
 
 def run_month(
@@ -171,11 +171,13 @@ def run_month(
     start, end = max(month, first), min(month_end(month), datetime.now(UTC).date() - timedelta(days=1))
     tags = {MONTH_TAG: f"{month:%Y-%m}", COMMAND_TAG: command}
 
+    warned: list[str] = []  # a reprice's WARN lines, over its runs
+
     def run(job: str, **how: Any) -> RunOutcome:
         result = _execute(defs.resolve_job_def(job), instance, start, end, progress, say, tags=tags, **how)
-        failed_steps, failed_checks, error = explain(result.all_events)
-        success = result.success and not failed_checks
-        return RunOutcome(result.run_id, success, failed_steps, failed_checks, error, None, (start, end))
+        outcome = _outcome(result, (start, end))
+        warned.extend(w for w in outcome.warnings if w not in warned)
+        return replace(outcome, warnings=tuple(warned))
 
     if command != REPRICE_JOB:
         return run(command, month=tags[MONTH_TAG])

@@ -149,3 +149,29 @@ def test_failing_warn_checks_stop_nothing_exit_0_and_are_printed_and_kept_in_sta
     status = capsys.readouterr().out
     assert re.search(r"Checks of run [0-9a-f]{8} \(SUCCESS\): \d+ evaluated, 0 blocking failed, 9 warned", status)
     assert "Warning: check unpriced_models (lake/usage): 1 model(s) with no price" in " ".join(status.split())
+
+
+def test_a_reprice_prints_the_warn_checks_of_its_runs_like_run_does_and_exits_0(
+    settings: Settings, dagster_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ["--data-dir", str(settings.data_dir)]
+    # an unpriced model (a WARN on the lake run) and all spend unattributed (a WARN on the republish)
+    _drop(settings, "day1.json", _page(DAY1, [_usage("k1", 500), _usage("k2", 10, model="claude-nonexistent-9")]))
+    assert main([*data, "run", "--date", DAY1]) == 0
+    assert main([*data, "close", "--month", "2025-08"]) == 0
+    capsys.readouterr()
+
+    assert main([*data, "reprice", "--month", "2025-08"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "re-priced 2025-08: nothing changed\n"
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning: check ")]
+    unpriced = [w for w in warnings if w.startswith("warning: check unpriced_models (lake/usage): ")]
+    assert unpriced == [
+        "warning: check unpriced_models (lake/usage): 1 model(s) with no price in 2025-08-01 … 2025-08-31: "
+        "anthropic/claude-nonexistent-9 (1 rows); add them to the price overrides file and rerun those days"
+    ]
+    share = [
+        w for w in warnings if w.startswith(f"warning: check unattributed_share ({UNATTRIBUTED.to_user_string()}): ")
+    ]
+    assert len(share) == 1 and "1 month(s) with unattributed spend over 20%; 2025-08: " in share[0]
+    assert len(warnings) == len(set(warnings))  # a check failing in two of the three runs is printed once
