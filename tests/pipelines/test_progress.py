@@ -18,9 +18,9 @@ EVENTS = [
     ProgressEvent("lake/usage", "advance", 31, 90, "days"),
     ProgressEvent("lake/usage", "advance", 90, 90, "days", "1,000 rows"),
     ProgressEvent("lake/usage", "finish"),
-    ProgressEvent("warehouse/duckdb", "start"),
-    ProgressEvent("warehouse/duckdb", "advance", 1, 13, "models"),
-    ProgressEvent("warehouse/duckdb", "fail"),
+    ProgressEvent("warehouse", "start"),
+    ProgressEvent("warehouse", "advance", 1, 13, "models"),
+    ProgressEvent("warehouse", "fail"),
 ]
 
 
@@ -40,7 +40,7 @@ def test_off_a_terminal_each_finished_step_is_one_plain_line() -> None:
     assert _lines(buffer.getvalue()) == [
         "✓ ingest openai_usage: 3 files, 3 landed; 120 lines loaded (…)",
         "✓ lake/usage: 90 days, 1,000 rows (…)",
-        "✗ warehouse/duckdb: 1/13 models (…)",
+        "✗ warehouse: 1/13 models (…)",
         "✓ generate usage: 1 engineer (…)",
     ]
 
@@ -55,4 +55,4 @@ def test_on_a_terminal_the_same_lines_stay_after_the_live_bar() -> None:
     text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", buffer.getvalue()).replace("\r", "\n")
     assert "✓ ingest openai_usage: 3 files, 3 landed; 120 lines loaded" in text
     assert "✓ lake/usage: 90 days, 1,000 rows" in text
-    assert "✗ warehouse/duckdb: 1/13 models" in text
+    assert "✗ warehouse: 1/13 models" in text
