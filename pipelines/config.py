@@ -103,6 +103,7 @@ class ScheduleSettings:
     timezone: str = "UTC"
     month_close_day: int = 5
     month_close_at: str = "06:00"
+    landing_settle_seconds: int = 60
 
 
 ALERT_KINDS = ("run_rate_share_of_base", "month_over_month")
@@ -465,4 +466,7 @@ def _schedule(section: dict[str, Any]) -> ScheduleSettings:
     day = given.month_close_day
     if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 28:
         raise ValueError(f"schedule.month_close_day must be a day 1-28, not {day!r}")
+    settle = given.landing_settle_seconds
+    if isinstance(settle, bool) or not isinstance(settle, int) or settle < 0:
+        raise ValueError(f"schedule.landing_settle_seconds must be a whole number of seconds >= 0, not {settle!r}")
     return given

@@ -11,8 +11,8 @@ daemon running.
 - A file is known by (path under landing/<source>/, size, mtime_ns). The cursor keeps the files already requested
   that are still in landing/ (ingest moves files out, so it stays as small as the inbox); a file changed in place
   is a new delivery. Dagster's run_key dedups the same set of files too.
-- A source waits while any of its files changed less than `settle_seconds` ago (still being copied): its sweep
-  would read every file in the folder, a half-written one too.
+- A source waits while any of its files changed less than `[schedule] landing_settle_seconds` ago (still being
+  copied): its sweep would read every file in the folder, a half-written one too.
 - Nothing is requested while an ingest, a pull or a build run is queued or running: two sweeps of one folder at
   once would both read the same files (and the build follows the pull within seconds).
 """
@@ -34,7 +34,6 @@ from pipelines.services.ingest import discover
 
 INGEST_LANDING = "ingest_landing"
 SENSOR = "landing_sensor"
-SETTLE_SECONDS = 60.0
 INTERVAL_SECONDS = 30
 BUSY = [
     dg.DagsterRunStatus.QUEUED,
@@ -109,8 +108,9 @@ def _plural(n: int, word: str) -> str:
 
 def landing_sensor(settings: Settings, settle_seconds: float | None = None) -> dg.SensorDefinition:
     """The sensor on landing/<source>/ of every enabled source in the registry (see the module's docstring);
-    a folder is swept once its files have been left unchanged `settle_seconds` (SETTLE_SECONDS)."""
-    settle_seconds = SETTLE_SECONDS if settle_seconds is None else settle_seconds
+    a folder is swept once its files have been left unchanged `settle_seconds` (default: the config's
+    `[schedule] landing_settle_seconds`)."""
+    settle_seconds = float(settings.schedule.landing_settle_seconds if settle_seconds is None else settle_seconds)
     sources = [key.path[-1] for key in raw_keys() if key.path[-1] in settings.enabled_sources]
 
     @dg.sensor(

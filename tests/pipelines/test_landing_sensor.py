@@ -24,7 +24,7 @@ from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster._daemon.sensor import execute_sensor_iteration
 
-from pipelines.config import Settings
+from pipelines.config import Settings, load_settings
 from pipelines.definitions import build_definitions, defs
 from pipelines.defs import sensors
 from pipelines.defs.resources import TokencompResource
@@ -38,8 +38,10 @@ LOCATION = """
 from pipelines.definitions import build_definitions
 from pipelines.defs.resources import TokencompResource
 
-defs = build_definitions(TokencompResource(data_dir={data!r}))
+defs = build_definitions(TokencompResource(data_dir={data!r}, config_path={config!r}))
 """
+# files here are written whole before the tick: no settle time (the config's, which the sensor reads)
+NO_SETTLE = "[schedule]\nlanding_settle_seconds = 0\n"
 START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)  # the daemon's clock, one minute a tick (min interval is 30 s)
 
 
@@ -51,7 +53,9 @@ class Daemon:
         self.home = root / "dagster_home"
         self.home.mkdir()
         self.location = root / "location.py"
-        self.location.write_text(LOCATION.format(data=str(settings.data_dir)))
+        config = root / "tokencomp.toml"
+        config.write_text(NO_SETTLE)
+        self.location.write_text(LOCATION.format(data=str(settings.data_dir), config=str(config)))
         self.ticks = 0
 
     @contextmanager
@@ -90,10 +94,7 @@ def raw_copies(settings: Settings) -> list[str]:
     return sorted(p.name for p in (settings.raw / SOURCE).rglob("*.json"))
 
 
-def test_a_dropped_file_starts_one_ingest_run_exactly_once_across_a_restart(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sensors, "SETTLE_SECONDS", 0.0)  # files here are written whole before the tick
+def test_a_dropped_file_starts_one_ingest_run_exactly_once_across_a_restart(settings: Settings, tmp_path: Path) -> None:
     daemon = Daemon(settings, tmp_path)
     first = land_sample(settings, SOURCE, FIRST)
     first_sha = sha256_of(first)
@@ -142,7 +143,8 @@ def evaluate(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: 
 def test_a_file_still_being_written_waits_and_the_cursor_forgets_what_left_landing(
     settings: Settings, instance: dg.DagsterInstance
 ) -> None:
-    sensor = sensors.landing_sensor(settings)  # the shipped settle time: 60 s unchanged
+    assert settings.schedule.landing_settle_seconds == 60  # the shipped settle time
+    sensor = sensors.landing_sensor(settings)
     dropped = land_sample(settings, SOURCE, FIRST)
     waiting = evaluate(sensor, instance, None)
     assert waiting.run_requests == []
@@ -219,3 +221,13 @@ def test_the_sensor_ships_stopped_and_requests_the_ingest_landing_job() -> None:
     assert sensor.job_name == sensors.INGEST_LANDING
     job = defs.resolve_job_def(sensors.INGEST_LANDING)
     assert job.asset_layer.executable_asset_keys == set(sensors.raw_keys())
+
+
+def test_the_settle_time_comes_from_the_config(tmp_path: Path, instance: dg.DagsterInstance) -> None:
+    config = tmp_path / "tokencomp.toml"
+    config.write_text("[schedule]\nlanding_settle_seconds = 3600\n")
+    settings = load_settings(config, data_dir=tmp_path / "data")
+    land_sample(settings, SOURCE, FIRST)
+    waiting = evaluate(sensors.landing_sensor(settings), instance, None)
+    assert waiting.run_requests == []
+    assert waiting.skip_reason == dg.SkipReason(f"still being written, waiting 3600 s: {SOURCE} (1 new file)")

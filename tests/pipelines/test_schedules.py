@@ -105,6 +105,14 @@ def test_month_close_skips_a_month_before_the_first_partition(
         ('month_close_at = "24:00"', "schedule.month_close_at must be a time \"HH:MM\", not '24:00'"),
         ('timezone = "Mars/Olympus"', "schedule.timezone: unknown time zone 'Mars/Olympus'"),
         ("month_close_day = 31", "schedule.month_close_day must be a day 1-28, not 31"),
+        (
+            "landing_settle_seconds = -1",
+            "schedule.landing_settle_seconds must be a whole number of seconds >= 0, not -1",
+        ),
+        (
+            'landing_settle_seconds = "60"',
+            "schedule.landing_settle_seconds must be a whole number of seconds >= 0, not '60'",
+        ),
     ],
 )
 def test_schedule_config_is_checked(tmp_path: Path, line: str, error: str) -> None:
