@@ -71,6 +71,10 @@ def _gb(n: float) -> str:
     return f"{n / 1e9:,.1f} GB" if n >= 1e9 else f"{n / 1e6:,.0f} MB"
 
 
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
 def case(name: str, *args: object, cwd: Path) -> Run:
     """One bench/case.py case in a child Python."""
     return child([sys.executable, str(HERE / "case.py"), name, *map(str, args)], cwd)
@@ -81,7 +85,7 @@ def preflight(labels: list[str], zstd: bool, work: Path, notes: list[str], secon
     sample_dir = work / "disk-sample"
     for label in labels:
         lines, compress = SIZES[label], zstd or label in COMPRESSED
-        sample = write_corpus(sample_dir / label, 20 * 1700, days=1, compress=compress)
+        sample = write_corpus(sample_dir / label, 10_000, days=1, compress=compress)  # bytes a line: all days alike
         shutil.rmtree(sample_dir)
         files = sample.bytes / sample.lines * lines
         need = (2 * files + DERIVED_BYTES * lines + (INFLATED if compress else 0)) * HEADROOM
@@ -90,7 +94,6 @@ def preflight(labels: list[str], zstd: bool, work: Path, notes: list[str], secon
         if need > free:
             raise SystemExit(f"bench: {label} needs about {_gb(need)} of disk in {work} "
                              f"({_gb(files)} of {kind} session files), {_gb(free)} free")  # fmt: skip
-        hours = seconds_per_mline * lines / 1e6 / 3600
         said = (
             f"{label}: about {_gb(files)} of {kind} session files (from a one-day {sample.lines:,}-line sample), "
             f"about {_gb(need)} of disk at peak with raw, the lake and copies ({_gb(free)} free)"
@@ -98,7 +101,8 @@ def preflight(labels: list[str], zstd: bool, work: Path, notes: list[str], secon
         if compress and lines >= 10_000_000:
             said += f"; {'within' if need <= DISK_BUDGET else 'OVER'} the 40 GB budget"
         if lines >= 10_000_000:
-            said += f"; expect about {hours:.1f} h for this size ({seconds_per_mline:.0f} s per million lines)"
+            took = _hours(seconds_per_mline * lines / 1e6)
+            said += f"; expect about {took} for this size ({seconds_per_mline:.0f} s per million lines)"
         print(f"bench {said}", flush=True)
         notes.append(f"- {said}.")
 
@@ -365,7 +369,7 @@ def main() -> int:
             repeat = a.repeat if SIZES[label] <= 1_000_000 else 1
             if sizes and SIZES[label] >= 10_000_000:  # a better estimate than the preflight's: this machine, now
                 rate, seen = max((s["seconds_per_mline"], n) for n, s in sizes.items())
-                print(f"bench {label}: about {rate * SIZES[label] / 1e6 / 3600:.1f} h at the {rate:.0f} s per "
+                print(f"bench {label}: about {_hours(rate * SIZES[label] / 1e6)} at the {rate:.0f} s per "
                       f"million lines {seen} took", flush=True)  # fmt: skip
             sizes[label] = bench_size(label, SIZES[label], repeat, tmp, a, rows, notes)
         if a.history_engineers:
