@@ -143,3 +143,19 @@ def test_compare_counts_disagreements_and_shows_one() -> None:
         "the lake input 10, output 20, cache_read 30, cache_write 40, $1.00",
     ]
     assert compare(lake, lake)[0] == "3 engineer-days; daily tokens agree on all 3 (every kind, exactly)"
+
+
+def test_targets_read_met_and_missed_off_the_figures() -> None:
+    from run import targets
+
+    sizes = {"1M": {"ratio": 5.0, "peak": 1000.0}, "10M": {"ratio": 1.4, "peak": 1400.0}, "100M": {"peak": 4200.0}}
+    assert targets(sizes, 1.25, 1_000, 59.0, 10_000) == [
+        "- Speed: Claude Code logs → priced lake at 10M lines takes 1.40x the baseline statement (target <= 1.5, "
+        "aim 1.2): **met**.",
+        "- Memory growth: peak RSS of ingest + lake build at 10M lines 1,400 MiB vs 1,000 MiB at 1M = 1.40x "
+        "(target <= 1.3): **missed**.",
+        "- Memory at 100M lines: peak RSS of ingest + lake build 4,200 MiB vs 4 GiB (4,096 MiB): **missed**.",
+        "- Incremental nightly: one new day with a year of history (1,000 engineers) costs 1.25x the same day with "
+        "none (target <= 1.2): **missed**.",
+        "- Large company: 10,000 engineers' warehouse rebuilt and published in 59.0 s (target < 60 s): **met**.",
+    ]
