@@ -60,6 +60,12 @@ def find(node_dir: Path = NODE_DIR) -> tuple[str | None, str]:
     return found, ""
 
 
+def version(binary: str) -> str:
+    """What `ccusage --version` says (`ccusage 20.0.24`), or why it said nothing."""
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or f"{binary} (no version: exit {done.returncode})"
+
+
 def run(binary: str, root: Path, cwd: Path, measure: Callable[..., Run]) -> tuple[Run, dict[Day, dict[str, object]]]:
     """ccusage on every engineer's folder, one after another: summed wall time, max RSS, its days' figures."""
     wall, rss, cpu, loads, days = 0.0, 0.0, 0.0, [], {}

@@ -153,10 +153,15 @@ def bench_size(
             f"({ing.rss_mib:.0f} MiB) + lake {lake.wall:.1f} s ({lake.rss_mib:.0f} MiB) = {ratios[-1]:.2f}x"
         )
         if binary:
-            cc, cc_days = ccusage.run(binary, Path(corpus.root), where, child)
-            runs["ccusage"].append(cc)
-            cc_ratios.append(cc.wall / both.wall)
-            said += f"; ccusage {cc.wall:.1f} s ({cc.rss_mib:.0f} MiB) = {cc_ratios[-1]:.2f}x the pipeline"
+            try:
+                cc, cc_days = ccusage.run(binary, Path(corpus.root), where, child)
+            except SystemExit as failed:  # reported in the notes; the pipeline's cases go on
+                binary, why_not = None, f"not run: it failed ({failed})"
+                runs.pop("ccusage", None)
+            else:
+                runs["ccusage"].append(cc)
+                cc_ratios.append(cc.wall / both.wall)
+                said += f"; ccusage {cc.wall:.1f} s ({cc.rss_mib:.0f} MiB) = {cc_ratios[-1]:.2f}x the pipeline"
         print(said, flush=True)
         if i == repeat - 1:
             runs["warehouse build"].append(case("warehouse", data, cwd=where))
@@ -172,7 +177,7 @@ def bench_size(
             if binary:
                 found = ccusage.compare(cc_days, ccusage.lake_days(data / "lake" / "usage"))
                 print("  ccusage vs the lake: " + "; ".join(found), flush=True)
-                notes.append(f"- {label} ccusage {ccusage.VERSION} vs the lake (per engineer and UTC day): "
+                notes.append(f"- {label} {ccusage.version(binary)} vs the lake (per engineer and UTC day): "
                              + "; ".join(found) + ".")  # fmt: skip
                 notes.append(
                     f"- {label} ccusage time: {statistics.median(r.wall for r in runs['ccusage']):.1f} s (median of "
