@@ -53,8 +53,9 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:30
 docs: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse COMMENTs
 	$(PY) -m pipelines.docs docs/data-dictionary.md
 
-bench: $(STAMP)  ## Claude Code logs at 1M and 10M lines vs one DuckDB statement (SIZE=100M adds 100M), incremental nightly, large company; bench/results.md
-	$(PY) bench/run.py $(if $(SIZE),--size $(SIZE))
+# SIZES=1M REPEAT=1 narrow a run, ZSTD=1 writes every size as zstd files, BENCH_ARGS passes bench/run.py options
+bench: $(STAMP)  ## Claude Code logs at 1M and 10M lines vs one DuckDB statement and ccusage (SIZE=100M adds 100M), incremental nightly, large company; bench/results.md
+	$(PY) bench/run.py $(if $(SIZE),--size $(SIZE)) $(if $(ZSTD),--zstd) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .dagster data .pytest_cache .ruff_cache
