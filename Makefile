@@ -58,7 +58,7 @@ bench: $(STAMP)  ## Claude Code logs at 1M and 10M lines vs one DuckDB statement
 	$(PY) bench/run.py $(if $(SIZE),--size $(SIZE)) $(if $(ZSTD),--zstd) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .dagster data .pytest_cache .ruff_cache
+	rm -rf $(VENV) .dagster data .pytest_cache .ruff_cache bench/.node
 
 focus-check: $(STAMP)  ## the demo month's FOCUS export through focus-validator 2.2.1 (installs it into .venv-focus)
 	$(PY) -m pipelines.focus_check
