@@ -50,13 +50,13 @@ def pseudonym(key: bytes, kind: str, value: str) -> str:
 def build_analyst(warehouse_file: Path, build_path: Path, key: bytes, k: int) -> AnalystReport:
     """Write the pseudonymous copy of `warehouse_file`'s marts to `build_path` (not yet published)."""
     build_path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    stale = (build_path, build_path.with_name(build_path.name + ".wal"))
+    for path in stale:
+        path.unlink(missing_ok=True)
     con = connect()  # within the configured [duckdb] memory limit, threads and spill folder
     try:
         con.execute("attach ? as wh (read_only)", [str(warehouse_file)])
         con.execute("attach ? as an (storage_version ?)", [str(build_path), STORAGE_VERSION])
-        con.execute("attach ':memory:' as stage")
         identities = con.sql(sql_text("analyst/identities")).pl()
         # one HMAC per person-identifying value: roster-sized, not data-sized
         pseudonyms = identities.with_columns(
@@ -66,27 +66,33 @@ def build_analyst(warehouse_file: Path, build_path: Path, key: bytes, k: int) ->
         ).select("value", "pseudonym")
         con.register("identities", identities)
         con.register("pseudonyms", pseudonyms)
-        con.execute(sql_text("analyst/pseudonym"))
         con.execute("copy from database wh to an (schema)")  # empty tables, with their comments
         con.execute("drop schema an.core cascade")
-        con.execute("create schema stage.mart")
         columns: dict[str, list[tuple[str, bool]]] = {}
         for table, column, is_text in con.sql(sql_text("analyst/mart_columns")).fetchall():
             columns.setdefault(table, []).append((column, is_text))
         tables = list(columns)
+        # a cell's pseudonym depends on its value alone: looked up once per distinct value, joined per column
+        _collect_cells(con, "wh", columns)
+        con.execute(sql_text("analyst/cell_pseudonyms"))
+        [(ambiguous,)] = con.execute("select count(*) from cell_pseudonyms where identities > 1").fetchall()
+        if ambiguous:
+            raise AnalystLeakError(f"analyst file not published: {ambiguous} value(s) name two people at once")
+        rewritten = set(con.sql(sql_text("analyst/pseudonymized_columns")).fetchall())
         for table, cols in columns.items():
-            select = ", ".join(f"pseudonym({_q(c)}) as {_q(c)}" if text else _q(c) for c, text in cols)
-            con.execute(f"create table stage.mart.{_q(table)} as select {select} from wh.mart.{_q(table)}")
+            con.execute(_pseudonymized_insert(table, [c for c, text in cols if text and (table, c) in rewritten]))
         before = _row_count(con, tables)
         run_sql(con, sql_text("analyst/suppress"), {"k": k})
         suppressed = before - _row_count(con, tables)
         _check_no_leaks(con, columns)
-        counts: dict[str, int] = {}
-        for table in tables:
-            con.execute(f"insert into an.mart.{_q(table)} by name select * from stage.mart.{_q(table)}")
-            counts[f"mart.{table}"] = int(con.execute(f"select count(*) from an.mart.{_q(table)}").fetchone()[0])  # type: ignore[index]
+        counts = {f"mart.{table}": _row_count(con, [table]) for table in tables}
         con.execute("checkpoint an")
         con.execute("detach an")
+    except AnalystLeakError:
+        con.close()
+        for path in stale:  # the refused copy is not left on disk either
+            path.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
     return AnalystReport(tables=counts, pseudonymized=pseudonyms.height, suppressed=suppressed)
@@ -105,19 +111,42 @@ def _q(identifier: str) -> str:
 
 
 def _row_count(con: duckdb.DuckDBPyConnection, tables: list[str]) -> int:
-    return sum(int(con.execute(f"select count(*) from stage.mart.{_q(t)}").fetchone()[0]) for t in tables)  # type: ignore[index]
+    return sum(int(con.execute(f"select count(*) from an.mart.{_q(t)}").fetchall()[0][0]) for t in tables)
+
+
+def _collect_cells(con: duckdb.DuckDBPyConnection, database: str, columns: dict[str, list[tuple[str, bool]]]) -> None:
+    """Fill the temp table `column_cells` with each mart text column's distinct cells and their row counts."""
+    con.execute(
+        "create or replace temp table column_cells (table_name varchar, column_name varchar, cell varchar, n bigint)"
+    )
+    for table, cols in columns.items():
+        for column, text in cols:
+            if text:
+                source = f"select {_q(column)} as cell from {database}.mart.{_q(table)}"
+                con.execute(f"create or replace temp view column_values as {source}")
+                run_sql(con, sql_text("analyst/column_cells"), {"table_name": table, "column_name": column})
+
+
+def _pseudonymized_insert(table: str, rewrite: list[str]) -> str:
+    """The statement copying one mart into the analyst file, each of the `rewrite` columns through its cells'
+    pseudonyms (a left join on distinct values: a cell that names nobody keeps its value), rows in the
+    warehouse's order."""
+    joins = "".join(f" left join cell_pseudonyms as p{i} on p{i}.cell = t.{_q(c)}" for i, c in enumerate(rewrite))
+    replaced = ", ".join(f"coalesce(p{i}.pseudonym, t.{_q(c)}) as {_q(c)}" for i, c in enumerate(rewrite))
+    select = f"t.* replace ({replaced})" if rewrite else "t.*"
+    # in the warehouse's row order (a hash join does not keep it)
+    return (
+        f"insert into an.mart.{_q(table)} by name select {select} from wh.mart.{_q(table)} as t{joins} order by t.rowid"
+    )
 
 
 def _check_no_leaks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[tuple[str, bool]]]) -> None:
-    """Refuse to publish when any text cell of the staged marts still holds an engineer id, a name or an email."""
+    """Refuse to publish when any text cell of the analyst file still holds an engineer id, a name or an email."""
+    _collect_cells(con, "an", columns)
+    leaks = {(t, c): n for t, c, n in con.sql(sql_text("analyst/leaks")).fetchall() if n}
     for table, cols in columns.items():
-        for column, text in cols:
-            if not text:
-                continue
-            con.execute(
-                f"create or replace temp view stage_cells as select {_q(column)} as cell from stage.mart.{_q(table)}"
-            )
-            (cells,) = con.execute(sql_text("analyst/leaks")).fetchone()  # type: ignore[misc]
+        for column, _ in cols:
+            cells = leaks.get((table, column))
             if cells:
                 raise AnalystLeakError(
                     f"analyst file not published: mart.{table}.{column} still names a person in {cells} cell(s)"

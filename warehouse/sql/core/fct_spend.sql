@@ -4,7 +4,8 @@ create table core.fct_spend as
 -- month keeps the rows frozen when it was closed; whatever the lake now says differently about it is
 -- posted into the current open month as charge_class = 'correction' (net of corrections already posted
 -- into months closed since), so totals over time still equal what was billed.
-with computed as (
+with computed as not materialized (
+    -- scanned where used: a copy of the whole temp table costs more than a second scan
     select * from spend_computed
 ),
 

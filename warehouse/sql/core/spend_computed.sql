@@ -250,6 +250,6 @@ final as (
     from combined
 )
 
-select * from final
-order by billing_date, provider, scope_id, model, principal_kind, principal_id, engineer_id, attribution;
+-- unordered: core.fct_spend, its one reader, sorts the books
+select * from final;
 

@@ -80,6 +80,18 @@ described as (
         and (engineers.valid_to is null or spend.usage_date < engineers.valid_to)
 ),
 
+days as (
+    -- the period columns depend on the billing day alone: computed once per day, not once per row
+    select
+        billing_date,
+        (date_trunc('month', billing_date)::date + interval 1 month)::timestamptz as billing_period_end,
+        date_trunc('month', billing_date)::date::timestamptz as billing_period_start,
+        (billing_date + interval 1 day)::timestamptz as charge_period_end,
+        billing_date::timestamptz as charge_period_start,
+        strftime(billing_date, '%Y-%m') as billing_month
+    from (select distinct billing_date from core.fct_spend)
+),
+
 measured as (
     -- what the row consumed: its own quantity and unit where it has one (seats, requests, credits), else tokens
     select
@@ -93,6 +105,7 @@ measured as (
             when total_tokens is not null then 'Tokens'
         end as consumed_unit
     from described
+    inner join days using (billing_date)
 ),
 
 final as (
@@ -101,8 +114,8 @@ final as (
         provider as BillingAccountId,
         provider_name as BillingAccountName,
         'USD' as BillingCurrency,
-        (date_trunc('month', billing_date)::date + interval 1 month)::timestamptz as BillingPeriodEnd,
-        date_trunc('month', billing_date)::date::timestamptz as BillingPeriodStart,
+        billing_period_end as BillingPeriodEnd,
+        billing_period_start as BillingPeriodStart,
         case charge_category
             when 'credit' then 'Credit'
             when 'tax' then 'Tax'
@@ -129,13 +142,13 @@ final as (
             when billing_model = 'seat' then 'Recurring'
             else 'Usage-Based'
         end as ChargeFrequency,
-        (billing_date + interval 1 day)::timestamptz as ChargePeriodEnd,
-        billing_date::timestamptz as ChargePeriodStart,
+        charge_period_end as ChargePeriodEnd,
+        charge_period_start as ChargePeriodStart,
         consumed_quantity::decimal(38, 12) as ConsumedQuantity,
         consumed_unit as ConsumedUnit,
         spend_usd::decimal(38, 12) as ContractedCost,
         spend_usd::decimal(38, 12) as EffectiveCost,
-        provider_name || '-' || strftime(billing_date, '%Y-%m') as InvoiceId,
+        provider_name || '-' || billing_month as InvoiceId,
         provider_name as InvoiceIssuerName,
         -- a bill line no usage carries has no list price of its own: its list cost is what was billed
         coalesce(list_cost_usd, spend_usd)::decimal(38, 12) as ListCost,
