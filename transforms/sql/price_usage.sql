@@ -127,4 +127,4 @@ final as (
     from costed
 )
 
-select * from final
+select _row, model, list_cost_usd, price_version, pricing_flag from final
