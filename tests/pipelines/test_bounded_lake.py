@@ -62,9 +62,7 @@ def test_days_in_groups_equal_one_group_to_the_byte_and_the_exact_totals(
 
     # computed apart, in plain Python: one row per message, the final output, list prices per million tokens
     outputs = [output_of(i) for _ in range(days * FILES_PER_DAY) for i in range(per_day // FILES_PER_DAY)]
-    cost = sum(
-        (Decimal(2) * 3 + Decimal(out) * 15 + Decimal(100) * Decimal("0.30")) / 1_000_000 for out in outputs
-    )
+    cost = sum((Decimal(2) * 3 + Decimal(out) * 15 + Decimal(100) * Decimal("0.30")) / 1_000_000 for out in outputs)
     lake = read_lake(settings).collect()
     assert lake.height == days * per_day == len(outputs)
     assert lake["output_tokens"].sum() == sum(outputs) == 2880
