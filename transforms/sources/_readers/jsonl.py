@@ -53,6 +53,10 @@ BUCKET_BYTES = 1024 * 2**20
 _COMPRESSED_WEIGHT = 10
 # Merged rows per Parquet row group: a group of days is read back without reading the rest.
 ROW_GROUP_ROWS = 16_384
+# Lines buffered by the one pass that splits the staged lines into buckets, over all buckets (per thread).
+SPLIT_BUFFER_ROWS = 512 * 1024
+# Scratch Parquet (buckets, merged rows) is written once and read once: fast to write beats small.
+SCRATCH_COMPRESSION = "lz4"
 
 
 def batch_bytes() -> int:
@@ -217,7 +221,9 @@ def _bucket_lines(
         f"select *, hash({key}) % $buckets as bucket from jsonl_staged('deliveries', $parts) where is_usage",
         params={"parts": parts, "buckets": buckets},
     )
-    split.write_parquet(str(work), compression="zstd", partition_by=["bucket"])
+    # each thread buffers up to this many rows per bucket before writing them: bounded, whatever the buckets
+    con.execute("set partitioned_write_flush_threshold = $rows", {"rows": max(4096, SPLIT_BUFFER_ROWS // buckets)})
+    split.write_parquet(str(work), compression=SCRATCH_COMPRESSION, partition_by=["bucket"])
     for bucket in range(buckets):
         files = sorted(str(p) for p in (work / f"bucket={bucket}").glob("*.parquet"))
         if files:  # a bucket no key hashed to has no folder
@@ -239,7 +245,8 @@ def _merge_bucket(
     query, params = lines
     con.execute(f"create or replace temp table bucket_lines as {query}", params)
     # DuckDB drops the aggregates and the ordering no selected column needs: the dates cost a group-by
-    columns = f"billing_date, raw_sha256, ingested_at, source, {key}" if dates_only else "*"
+    # (delivery_rank, a window over every row, is for readers that keep the latest row: merged rows are unique)
+    columns = f"billing_date, raw_sha256, ingested_at, source, {key}" if dates_only else "* exclude (delivery_rank)"
     con.execute(
         f"create or replace temp table merged as select {columns}"
         " from source_rows('bucket_lines', 'deliveries', $source, $provider, $publisher)",
@@ -257,6 +264,6 @@ def _merge_bucket(
         rows = con.sql(
             f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged order by billing_date"
         )
-        rows.write_parquet(str(out), compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        rows.write_parquet(str(out), compression=SCRATCH_COMPRESSION, row_group_size=ROW_GROUP_ROWS)
     con.execute("drop table bucket_lines")
     con.execute("drop table merged")
