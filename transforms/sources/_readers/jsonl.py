@@ -14,7 +14,9 @@ its line count and that part's name in `<sha256>.json`. The folder is the
 parsed once), else scratch. The merge then runs bucket by bucket: every line of one natural key hashes
 to the same bucket, so merging each bucket alone equals merging everything at once (every file and
 delivery, sidechain replays and sessions across midnight included), while DuckDB holds one bucket's
-keys at a time.
+keys at a time; with several buckets one pass splits the kept lines into a scratch folder per bucket
+first. Under `rows_on_disk` (the lake build) the merged rows stay in Parquet files ordered by billing
+date, so a long window is never in memory at once.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from transforms.sources._registry import SourceSpec
 
 # Text per batch and per merge bucket, at most; a smaller DuckDB memory limit lowers both.
 BATCH_BYTES = 256 * 2**20
-BUCKET_BYTES = 1024 * 2**20
+BUCKET_BYTES = 512 * 2**20
 # A compressed delivery is weighed at this many times its size (real logs inflate 10-30 times).
 _COMPRESSED_WEIGHT = 10
 # Merged rows per Parquet row group: a group of days is read back without reading the rest.
