@@ -101,7 +101,8 @@ def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False
     A bad line is rejected with its line number and field and the rest of the file loads. A delivery
     whose lines were kept before (by ingest, under `parsed_lines`) is not parsed again. With
     `dates_only` (what ingest needs to accept a file) the rows carry only their billing date and
-    lineage; rejects and stats are the same.
+    lineage; rejects and stats are the same. Under `rows_on_disk` the rows are left in Parquet files
+    (`ParseResult.row_files`) for the caller to read a group of days at a time.
     """
     require_owners(spec, files)
     con = open_connection(spec, "jsonl")
