@@ -29,9 +29,15 @@ def allocate(rows: pl.DataFrame, billed_providers: Sequence[str]) -> pl.DataFram
     (`cost_basis = 'allocated'`, zero when no billed line covers them); billed rows record how much of
     them was placed. Other metered rows keep `cost_basis = 'list'`. Row order is preserved.
     """
-    if rows.height == 0:
-        return rows
-    usage_rows = rows.with_row_index("_row")
+    billed = pl.col("spend_role") == "billed"
+    if rows.height == 0 or not rows.select(billed.any()).item():
+        # no bill: every row keeps its cost and basis
+        return rows.with_columns(pl.col("allocated_cost_usd").cast(pl.Decimal(38, 12)))
+    indexed = rows.with_row_index("_row")
+    # only billed and metered rows take part, and only the columns the SQL reads travel to it
+    usage_rows = indexed.filter(pl.col("spend_role").is_in(["billed", "metered"])).select(  # noqa: F841
+        "_row", *_ALLOCATION_INPUTS
+    )
     con = connect()
     install_money_macros(con)
     sql = files("transforms").joinpath("sql/allocate.sql").read_text()
@@ -49,7 +55,7 @@ def allocate(rows: pl.DataFrame, billed_providers: Sequence[str]) -> pl.DataFram
     )
     covered = (pl.col("spend_role") == "billed") | ((pl.col("spend_role") == "metered") & billed_provider)
     return (
-        usage_rows.join(placed.rename({"allocated_cost_usd": "_placed"}), on="_row", how="left")
+        indexed.join(placed.rename({"allocated_cost_usd": "_placed"}), on="_row", how="left")
         .join(billed_days, on=["provider", "billing_date"], how="left")
         .sort("_row")
         .with_columns(
@@ -65,3 +71,25 @@ def allocate(rows: pl.DataFrame, billed_providers: Sequence[str]) -> pl.DataFram
         )
         .select(rows.columns)
     )
+
+
+# The columns sql/allocate.sql reads.
+_ALLOCATION_INPUTS: tuple[str, ...] = (
+    "spend_role",
+    "provider",
+    "billing_date",
+    "scope_kind",
+    "scope_id",
+    "model",
+    "token_kind",
+    "context_window",
+    "service_tier",
+    "billing_model",
+    "billed_cost_usd",
+    "list_cost_usd",
+    "uncached_input_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "output_tokens",
+)

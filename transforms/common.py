@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,6 +59,9 @@ class ParseResult:
     rows: pl.DataFrame
     rejects: pl.DataFrame
     stats: pl.DataFrame
+    # a line reader under `rows_on_disk` leaves its rows in these Parquet files (canonical columns, each file
+    # ordered by billing_date) and `rows` empty, so a large window never sits in memory at once
+    row_files: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> ParseResult:
@@ -119,6 +122,26 @@ def parsed_lines(folder: Path | None) -> Iterator[None]:
 def parsed_lines_folder() -> Path | None:
     """Where line readers keep validated lines in this block (None: nowhere beyond the call)."""
     return _STAGE.get()
+
+
+_ROWS_ON_DISK: ContextVar[Path | None] = ContextVar("tokencomp_rows_on_disk", default=None)
+
+
+@contextlib.contextmanager
+def rows_on_disk(folder: Path | None) -> Iterator[None]:
+    """While the block runs, line readers write the canonical rows they merge as Parquet under `folder`
+    (`ParseResult.row_files`) instead of returning them in memory: the lake build reads them back a
+    bounded group of days at a time. The caller owns and removes the folder."""
+    token = _ROWS_ON_DISK.set(folder)
+    try:
+        yield
+    finally:
+        _ROWS_ON_DISK.reset(token)
+
+
+def rows_on_disk_folder() -> Path | None:
+    """Where line readers leave their rows in this block (None: in memory, in `ParseResult.rows`)."""
+    return _ROWS_ON_DISK.get()
 
 
 def scratch_prefix() -> str:
@@ -317,11 +340,24 @@ def keep_latest(rows: pl.DataFrame, order: str = "seq") -> pl.DataFrame:
     return rows.sort(order).unique(subset="record_id", keep="last", maintain_order=True)
 
 
-def finish(rows: pl.DataFrame, rejects: pl.DataFrame, stats: pl.DataFrame) -> ParseResult:
+def finish(
+    rows: pl.DataFrame, rejects: pl.DataFrame, stats: pl.DataFrame, row_files: Sequence[str] = ()
+) -> ParseResult:
     """Conform the parser's output to the canonical schemas, deterministically ordered."""
     out = conform(rows).sort("billing_date", "record_id").collect()
     return ParseResult(
         rows=out,
         rejects=rejects.select(REJECT_SCHEMA.names()).cast(dict(REJECT_SCHEMA)),  # type: ignore[arg-type]
         stats=stats.select(FILE_STATS_SCHEMA.names()).cast(dict(FILE_STATS_SCHEMA)),  # type: ignore[arg-type]
+        row_files=tuple(row_files),
     )
+
+
+def read_rows(result: ParseResult, start: date, end: date) -> pl.DataFrame:
+    """A parse result's canonical rows of billing days [start, end], in the reader's order (billing_date,
+    record_id), whether they were kept in memory or on disk (`rows_on_disk`)."""
+    in_window = pl.col("billing_date").is_between(start, end, closed="both")
+    if not result.row_files:
+        return result.rows.filter(in_window)
+    kept = pl.scan_parquet(list(result.row_files)).filter(in_window)
+    return conform(kept).sort("billing_date", "record_id").collect()

@@ -473,8 +473,29 @@ def price_usage(rows: pl.DataFrame, overrides: pl.DataFrame | None = None) -> pl
     prices = price_table() if overrides is None else apply_overrides(price_table(), overrides)  # noqa: F841
     con = connect()
     sql = files("transforms").joinpath("sql/price_usage.sql").read_text()
-    usage_rows = rows.with_row_index("_row")  # noqa: F841 - read by the SQL; joins do not keep row order
+    # only what the SQL reads travels to it (joins do not keep row order: _row puts the results back)
+    usage_rows = rows.select(_PRICING_INPUTS).with_row_index("_row")  # noqa: F841 - read by the SQL
     priced = con.sql(sql, params={"per_request_sources": list(per_request_sources())}).pl()
     if priced.height != rows.height:
         raise RuntimeError(f"pricing matched {priced.height} rows for {rows.height}: overlapping price rows")
-    return priced.sort("_row").select(rows.columns).cast(dict(rows.schema))  # type: ignore[arg-type]
+    results = priced.sort("_row").select(_PRICING_OUTPUTS).cast({c: rows.schema[c] for c in _PRICING_OUTPUTS})
+    return rows.with_columns(results.get_columns())
+
+
+# The columns sql/price_usage.sql reads, and those it sets.
+_PRICING_OUTPUTS: tuple[str, ...] = ("model", "list_cost_usd", "price_version", "pricing_flag")
+_PRICING_INPUTS: tuple[str, ...] = (
+    "billing_date",
+    "source",
+    "provider",
+    "model_raw",
+    "context_window",
+    "service_tier",
+    "speed",
+    "uncached_input_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "output_tokens",
+    *_PRICING_OUTPUTS,
+)

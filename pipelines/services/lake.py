@@ -20,16 +20,26 @@ from pipelines.config import Settings
 from pipelines.services.ingest import parsing, raw_files, read_manifest
 from pipelines.services.reference import reference_frame
 from transforms.allocation import allocate
-from transforms.common import ParseResult, inflate_limits, parsed_lines
+from transforms.common import (
+    ParseResult,
+    engine_limits,
+    inflate_limits,
+    parsed_lines,
+    read_rows,
+    rows_on_disk,
+    scratch_dir,
+)
 from transforms.fx import convert_to_usd
-from transforms.normalize import in_window, stamp_roles
+from transforms.normalize import stamp_roles
 from transforms.pricing import default_overrides, load_overrides, price_usage
 from transforms.schema import USAGE_SCHEMA
 from transforms.seats import price_seats
 from transforms.sources import is_source, parse
 
 PARTITION_COLUMN = "billing_date"
-CHUNK_DAYS = 31
+# Canonical rows built at once, at most, and the memory a row is weighed at against `[duckdb] memory_limit`.
+CHUNK_ROWS = 250_000
+CHUNK_ROW_BYTES = 2048
 
 
 @dataclass
@@ -174,14 +184,46 @@ def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseR
     return results
 
 
+def chunk_rows() -> int:
+    """Canonical rows built and written at once, at most (a single larger day is a chunk of its own); a
+    smaller DuckDB memory limit lowers it."""
+    return max(1, min(CHUNK_ROWS, engine_limits().memory_limit // CHUNK_ROW_BYTES))
+
+
+def plan_chunks(rows_per_day: dict[date, int], start: date, end: date, limit: int) -> list[tuple[date, date]]:
+    """Consecutive groups of whole days covering [start, end], each holding at most `limit` rows (a day
+    above it alone): the lake is built a group at a time, so memory follows `limit`, not the window."""
+    chunks: list[tuple[date, date]] = []
+    first, size, day = start, 0, start
+    while day <= end:
+        count = rows_per_day.get(day, 0)
+        if size and size + count > limit:
+            chunks.append((first, day - timedelta(days=1)))
+            first, size = day, 0
+        size += count
+        day += timedelta(days=1)
+    chunks.append((first, end))
+    return chunks
+
+
+def _rows_per_day(parsed: dict[str, ParseResult]) -> dict[date, int]:
+    counts: dict[date, int] = {}
+    for result in parsed.values():
+        frame = pl.scan_parquet(list(result.row_files)) if result.row_files else result.rows.lazy()
+        for day, count in frame.group_by("billing_date").len().collect().iter_rows():
+            counts[day] = counts.get(day, 0) + count
+    return counts
+
+
 def build_window(
     settings: Settings, start: date, end: date, progress: Callable[[int, int], None] | None = None
 ) -> LakeReport:
     """Rebuild lake/usage for every billing day in [start, end] (inclusive) and report what changed.
 
-    Long windows (a backfill) are processed CHUNK_DAYS at a time, so memory follows a month of data,
-    not the whole history. Every day is still built from all of its deliveries at once.
-    `progress(days_done, days_total)` is called after each chunk.
+    Every delivery overlapping the window is parsed once, and the line readers leave their merged rows on
+    disk. The days are then built in groups of whole days of at most `chunk_rows()` rows (a backfill of
+    years as much as a single night), so memory follows that bound, not the window. Every day is built
+    from all of its deliveries at once. `progress(days_done, days_total)` is called after each group.
     """
     zone, rebuilding = recorded_zone(settings)
     if not rebuilding:  # a rebuild records its new zone first; otherwise the zone must be the lake's
@@ -191,26 +233,20 @@ def build_window(
     report = LakeReport(start, end)
     prices = Prices.read(settings)
     total = (end - start).days + 1
-    chunk_start = start
-    while chunk_start <= end:
-        chunk_end = min(end, chunk_start + timedelta(days=CHUNK_DAYS - 1))
-        _build_chunk(settings, chunk_start, chunk_end, prices, report)
-        if progress is not None:
-            progress((chunk_end - start).days + 1, total)
-        chunk_start = chunk_end + timedelta(days=1)
+    with inflate_limits(parsing(settings)), scratch_dir() as spill, rows_on_disk(spill):
+        parsed = parse_window(settings, start, end)
+        # bad lines are counted once, for the window their delivery's first day is in
+        report.rejected_lines += sum(
+            r.rejects.join(r.stats.filter(pl.col("min_date") >= start), on="raw_sha256", how="semi").height
+            for r in parsed.values()
+        )
+        for chunk_start, chunk_end in plan_chunks(_rows_per_day(parsed), start, end, chunk_rows()):
+            frames = [read_rows(r, chunk_start, chunk_end) for r in parsed.values()]
+            rows = pl.concat(frames) if frames else USAGE_SCHEMA.to_frame()
+            write_days(settings, lake_rows(rows, settings, prices), chunk_start, chunk_end, report)
+            if progress is not None:
+                progress((chunk_end - start).days + 1, total)
     return report
-
-
-def _build_chunk(settings: Settings, start: date, end: date, prices: Prices, report: LakeReport) -> None:
-    parsed = parse_window(settings, start, end)
-    frames = [in_window(r.rows, start, end) for r in parsed.values()]
-    # a delivery spanning chunks is parsed in each; its bad lines are counted once, in its first chunk
-    report.rejected_lines += sum(
-        r.rejects.join(r.stats.filter(pl.col("min_date") >= start), on="raw_sha256", how="semi").height
-        for r in parsed.values()
-    )
-    rows = pl.concat(frames) if frames else USAGE_SCHEMA.to_frame()
-    write_days(settings, lake_rows(rows, settings, prices), start, end, report)
 
 
 def write_days(settings: Settings, built: pl.DataFrame, start: date, end: date, report: LakeReport) -> None:

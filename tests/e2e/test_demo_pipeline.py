@@ -347,7 +347,7 @@ def test_a_backfill_in_small_chunks_writes_the_same_lake(
     copy = replace(settings, data_dir=tmp_path / "data")
     shutil.copytree(settings.raw, copy.raw)
     shutil.copytree(settings.reference, copy.reference)
-    monkeypatch.setattr("pipelines.services.lake.CHUNK_DAYS", 3)
+    monkeypatch.setattr("pipelines.services.lake.CHUNK_ROWS", 500)  # groups of a few days, one day at the least
     report = build_window(copy, date(2026, 3, 4), date.fromisoformat(END))
     assert _lake_digests(copy) == _lake_digests(settings)
     assert report.rejected_lines == 1  # the demo's one malformed line, counted once across chunks

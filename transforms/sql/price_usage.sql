@@ -2,15 +2,63 @@
 -- row's service tier and speed, pick the long-context tier per request (or from context_window for
 -- aggregates), multiply.
 -- Inputs (replacement scans): usage_rows (with a _row index), model_map, prices. Parameter: $per_request_sources.
-with matched as (
+-- Rows share few (provider, model, day, tier, speed) keys: the model and the price row are looked up once per
+-- key, then joined back to the rows by it (null parts match null parts).
+with price_keys as (
+    select distinct provider, model_raw, billing_date, service_tier, speed from usage_rows
+),
+
+keyed as (
     select
-        usage_rows.*,
+        price_keys.*,
         model_map.model_id,
         model_map.override_version
-    from usage_rows
+    from price_keys
     left join model_map
-        on model_map.provider = usage_rows.provider
-        and model_map.model_raw = usage_rows.model_raw
+        on model_map.provider = price_keys.provider
+        and model_map.model_raw = price_keys.model_raw
+),
+
+key_prices as (
+    -- the price row in force for the key's tier and speed, else for its tier, else for its speed, else the
+    -- standard row (null tier and speed); price_table() stores a variant row only where it changes the price
+    select
+        keyed.*,
+        case
+            when both_named.model is not null then both_named
+            when tier_named.model is not null then tier_named
+            when speed_named.model is not null then speed_named
+            else standard
+        end as price
+    from keyed
+    left join prices as both_named
+        on both_named.provider = keyed.provider
+        and both_named.model = keyed.model_id
+        and both_named.service_tier = keyed.service_tier
+        and both_named.speed = keyed.speed
+        and keyed.billing_date >= both_named.effective_from
+        and (both_named.effective_to is null or keyed.billing_date < both_named.effective_to)
+    left join prices as tier_named
+        on tier_named.provider = keyed.provider
+        and tier_named.model = keyed.model_id
+        and tier_named.service_tier = keyed.service_tier
+        and tier_named.speed is null
+        and keyed.billing_date >= tier_named.effective_from
+        and (tier_named.effective_to is null or keyed.billing_date < tier_named.effective_to)
+    left join prices as speed_named
+        on speed_named.provider = keyed.provider
+        and speed_named.model = keyed.model_id
+        and speed_named.service_tier is null
+        and speed_named.speed = keyed.speed
+        and keyed.billing_date >= speed_named.effective_from
+        and (speed_named.effective_to is null or keyed.billing_date < speed_named.effective_to)
+    left join prices as standard
+        on standard.provider = keyed.provider
+        and standard.model = keyed.model_id
+        and standard.service_tier is null
+        and standard.speed is null
+        and keyed.billing_date >= standard.effective_from
+        and (standard.effective_to is null or keyed.billing_date < standard.effective_to)
 ),
 
 -- Anthropic's context_window buckets: a request of n input tokens is in (low, high]
@@ -18,59 +66,26 @@ context_windows(context_window, window_low, window_high) as (
     values ('0-200k', 0, 200000), ('200k-1M', 200000, 1000000)
 ),
 
-token_rows as (
+chosen as (
     select
-        matched.*,
+        usage_rows.*,
+        key_prices.model_id,
+        key_prices.override_version,
+        key_prices.price,
         context_windows.window_low,
         context_windows.window_high,
-        matched.uncached_input_tokens is not null as has_tokens,
-        list_contains($per_request_sources, matched.source) as per_request,
-        matched.uncached_input_tokens + matched.cache_read_tokens
-            + matched.cache_write_5m_tokens + matched.cache_write_1h_tokens as total_input_tokens
-    from matched
-    left join context_windows on context_windows.context_window = matched.context_window
-),
-
-chosen as (
-    -- the price row in force for the row's tier and speed, else for its tier, else for its speed, else the
-    -- standard row (null tier and speed); price_table() stores a variant row only where it changes the price
-    select
-        token_rows.*,
-        case
-            when both_named.model is not null then both_named
-            when tier_named.model is not null then tier_named
-            when speed_named.model is not null then speed_named
-            else standard
-        end as price
-    from token_rows
-    left join prices as both_named
-        on both_named.provider = token_rows.provider
-        and both_named.model = token_rows.model_id
-        and both_named.service_tier = token_rows.service_tier
-        and both_named.speed = token_rows.speed
-        and token_rows.billing_date >= both_named.effective_from
-        and (both_named.effective_to is null or token_rows.billing_date < both_named.effective_to)
-    left join prices as tier_named
-        on tier_named.provider = token_rows.provider
-        and tier_named.model = token_rows.model_id
-        and tier_named.service_tier = token_rows.service_tier
-        and tier_named.speed is null
-        and token_rows.billing_date >= tier_named.effective_from
-        and (tier_named.effective_to is null or token_rows.billing_date < tier_named.effective_to)
-    left join prices as speed_named
-        on speed_named.provider = token_rows.provider
-        and speed_named.model = token_rows.model_id
-        and speed_named.service_tier is null
-        and speed_named.speed = token_rows.speed
-        and token_rows.billing_date >= speed_named.effective_from
-        and (speed_named.effective_to is null or token_rows.billing_date < speed_named.effective_to)
-    left join prices as standard
-        on standard.provider = token_rows.provider
-        and standard.model = token_rows.model_id
-        and standard.service_tier is null
-        and standard.speed is null
-        and token_rows.billing_date >= standard.effective_from
-        and (standard.effective_to is null or token_rows.billing_date < standard.effective_to)
+        usage_rows.uncached_input_tokens is not null as has_tokens,
+        list_contains($per_request_sources, usage_rows.source) as per_request,
+        usage_rows.uncached_input_tokens + usage_rows.cache_read_tokens
+            + usage_rows.cache_write_5m_tokens + usage_rows.cache_write_1h_tokens as total_input_tokens
+    from usage_rows
+    left join key_prices
+        on key_prices.provider is not distinct from usage_rows.provider
+        and key_prices.model_raw is not distinct from usage_rows.model_raw
+        and key_prices.billing_date is not distinct from usage_rows.billing_date
+        and key_prices.service_tier is not distinct from usage_rows.service_tier
+        and key_prices.speed is not distinct from usage_rows.speed
+    left join context_windows on context_windows.context_window = usage_rows.context_window
 ),
 
 priced as (
@@ -127,4 +142,4 @@ final as (
     from costed
 )
 
-select * from final
+select _row, model, list_cost_usd, price_version, pricing_flag from final

@@ -14,7 +14,9 @@ its line count and that part's name in `<sha256>.json`. The folder is the
 parsed once), else scratch. The merge then runs bucket by bucket: every line of one natural key hashes
 to the same bucket, so merging each bucket alone equals merging everything at once (every file and
 delivery, sidechain replays and sessions across midnight included), while DuckDB holds one bucket's
-keys at a time.
+keys at a time; with several buckets one pass splits the kept lines into a scratch folder per bucket
+first. Under `rows_on_disk` (the lake build) the merged rows stay in Parquet files ordered by billing
+date, so a long window is never in memory at once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -38,6 +41,7 @@ from transforms.common import (
     finish,
     parsed_lines_folder,
     plain_text_paths,
+    rows_on_disk_folder,
     scratch_dir,
 )
 from transforms.schema import USAGE_SCHEMA
@@ -46,9 +50,15 @@ from transforms.sources._registry import SourceSpec
 
 # Text per batch and per merge bucket, at most; a smaller DuckDB memory limit lowers both.
 BATCH_BYTES = 256 * 2**20
-BUCKET_BYTES = 1024 * 2**20
+BUCKET_BYTES = 512 * 2**20
 # A compressed delivery is weighed at this many times its size (real logs inflate 10-30 times).
 _COMPRESSED_WEIGHT = 10
+# Merged rows per Parquet row group: a group of days is read back without reading the rest.
+ROW_GROUP_ROWS = 16_384
+# Lines buffered by the one pass that splits the staged lines into buckets, over all buckets (per thread).
+SPLIT_BUFFER_ROWS = 512 * 1024
+# Scratch Parquet (buckets, merged rows) is written once and read once: fast to write beats small.
+SCRATCH_COMPRESSION = "lz4"
 
 
 def batch_bytes() -> int:
@@ -91,7 +101,8 @@ def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False
     A bad line is rejected with its line number and field and the rest of the file loads. A delivery
     whose lines were kept before (by ingest, under `parsed_lines`) is not parsed again. With
     `dates_only` (what ingest needs to accept a file) the rows carry only their billing date and
-    lineage; rejects and stats are the same.
+    lineage; rejects and stats are the same. Under `rows_on_disk` the rows are left in Parquet files
+    (`ParseResult.row_files`) for the caller to read a group of days at a time.
     """
     require_owners(spec, files)
     con = open_connection(spec, "jsonl")
@@ -124,8 +135,9 @@ def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False
         parts = sorted({str(stage / m["part"]) for m in marks.values() if m["part"]})
         text = sum(int(m["text_bytes"]) for m in marks.values())
         buckets = max(1, math.ceil(text / min(BUCKET_BYTES, max(1, engine_limits().memory_limit // 4))))
-        rows_dir = work / "rows"
-        rows_dir.mkdir()
+        spill = rows_on_disk_folder()
+        rows_dir = work / "rows" if spill is None or dates_only else Path(tempfile.mkdtemp(prefix="rows-", dir=spill))
+        rows_dir.mkdir(exist_ok=True)
         con.execute(
             "create temp table rejected (delivery bigint, line bigint, reject_field varchar, reject_reason varchar)"
         )
@@ -136,14 +148,23 @@ def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False
                 " from jsonl_staged('deliveries', $parts) where reject_reason is not null",
                 {"parts": parts},
             )
-            for bucket in range(buckets):
+            for bucket, lines in enumerate(_bucket_lines(con, spec, parts, buckets, work / "buckets")):
                 out = rows_dir / f"bucket-{bucket:05d}.parquet"
-                _merge_bucket(con, spec, parts, bucket, buckets, out, dates_only=dates_only)
+                _merge_bucket(con, spec, lines, out, dates_only=dates_only)
+                if buckets > 1:  # one row per delivery, whatever the number of buckets
+                    con.execute(
+                        "create or replace temp table line_dates as select delivery, min(min_date) as min_date,"
+                        " max(max_date) as max_date from line_dates group by delivery"
+                    )
         written = sorted(str(p) for p in rows_dir.glob("*.parquet"))
-        rows = con.sql("from read_parquet($p)", params={"p": written}).pl() if written else USAGE_SCHEMA.to_frame()
+        on_disk = spill is not None and not dates_only
+        if on_disk or not written:
+            rows = USAGE_SCHEMA.to_frame()
+        else:
+            rows = con.sql("from read_parquet($p)", params={"p": written}).pl()
     rejects = con.sql("from jsonl_rejects('rejected', 'deliveries')").pl()
     stats = con.sql("from jsonl_stats('rejected', 'line_dates', 'deliveries')").pl()
-    return finish(rows, rejects, stats)
+    return finish(rows, rejects, stats, written if on_disk else ())
 
 
 def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Path, out: Path) -> set[str]:
@@ -188,26 +209,47 @@ def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Pa
     return not_utf8
 
 
+def _bucket_lines(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, parts: list[str], buckets: int, work: Path
+) -> Iterator[tuple[str, dict[str, object]]]:
+    """The usage lines of each hash bucket of the natural key in turn: a query and its parameters.
+
+    One bucket reads the parts as they are; several are first split in one pass over the parts (one
+    folder per bucket), so the parts are read once, not once per bucket."""
+    if buckets == 1:
+        yield "from jsonl_staged('deliveries', $parts) where is_usage", {"parts": parts}
+        return
+    key = ", ".join(f'"{c}"' for c in spec.natural_key)  # identifiers from the spec, never values
+    split = con.sql(
+        f"select *, hash({key}) % $buckets as bucket from jsonl_staged('deliveries', $parts) where is_usage",
+        params={"parts": parts, "buckets": buckets},
+    )
+    # each thread buffers up to this many rows per bucket before writing them: bounded, whatever the buckets
+    con.execute("set partitioned_write_flush_threshold = $rows", {"rows": max(4096, SPLIT_BUFFER_ROWS // buckets)})
+    split.write_parquet(str(work), compression=SCRATCH_COMPRESSION, partition_by=["bucket"])
+    for bucket in range(buckets):
+        files = sorted(str(p) for p in (work / f"bucket={bucket}").glob("*.parquet"))
+        if files:  # a bucket no key hashed to has no folder
+            yield "from read_parquet($files, hive_partitioning = false)", {"files": files}
+
+
 def _merge_bucket(
     con: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
-    parts: list[str],
-    bucket: int,
-    buckets: int,
+    lines: tuple[str, dict[str, object]],
     out: Path,
     *,
     dates_only: bool = False,
 ) -> None:
-    """Merge the usage lines of one hash bucket of the natural key into canonical rows, written to `out`
-    (with `dates_only`, each row's billing date and lineage alone)."""
+    """Merge the usage lines of one hash bucket of the natural key (the query `lines`, see `_bucket_lines`)
+    into canonical rows, written to `out` ordered by billing date (with `dates_only`, each row's billing
+    date and lineage alone)."""
     key = ", ".join(f'"{c}"' for c in spec.natural_key)  # identifiers from the spec, never values
-    con.execute(
-        f"create or replace temp table bucket_lines as from jsonl_staged('deliveries', $parts)"
-        f" where is_usage and hash({key}) % $buckets = $bucket",
-        {"parts": parts, "buckets": buckets, "bucket": bucket},
-    )
+    query, params = lines
+    con.execute(f"create or replace temp table bucket_lines as {query}", params)
     # DuckDB drops the aggregates and the ordering no selected column needs: the dates cost a group-by
-    columns = f"billing_date, raw_sha256, ingested_at, source, {key}" if dates_only else "*"
+    # (delivery_rank, a window over every row, is for readers that keep the latest row: merged rows are unique)
+    columns = f"billing_date, raw_sha256, ingested_at, source, {key}" if dates_only else "* exclude (delivery_rank)"
     con.execute(
         f"create or replace temp table merged as select {columns}"
         " from source_rows('bucket_lines', 'deliveries', $source, $provider, $publisher)",
@@ -222,7 +264,9 @@ def _merge_bucket(
         con.sql("select billing_date, raw_sha256, ingested_at, source from merged").write_parquet(str(out))
     else:
         parts_sql = ", ".join(f'coalesce(cast("{c}" as varchar), chr(0))' for c in ("source", *spec.natural_key))
-        rows = con.sql(f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged")
-        rows.write_parquet(str(out), compression="zstd")
+        rows = con.sql(
+            f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged order by billing_date"
+        )
+        rows.write_parquet(str(out), compression=SCRATCH_COMPRESSION, row_group_size=ROW_GROUP_ROWS)
     con.execute("drop table bucket_lines")
     con.execute("drop table merged")
