@@ -426,8 +426,7 @@ def ingest(
         staging = [None if problem else incoming / f"{n}{_suffix(name)}" for n, ((_, name, _), problem) in
                    enumerate(zip(found, problems, strict=True))]  # fmt: skip
 
-        def admitted() -> Iterator[RawFile]:
-            """The new deliveries, in order, each as soon as its copy is complete (the rest get their outcome)."""
+        def admitted() -> Iterator[RawFile]:  # the new deliveries, each once its copy is complete
             nonlocal seq
             for (path, name, owner), problem, staged, sha in zip(
                 found, problems, staging, _copies([f[0] for f in found], staging), strict=True
@@ -436,22 +435,19 @@ def ingest(
                     _quarantine(settings, source, path, name, sha, problem, at)
                     quarantined[sha] = problem
                     outcomes.append(Outcome(source, name, "quarantined", sha, path, reason=problem))
-                    continue
-                if (sha, owner) in known:
+                elif (sha, owner) in known:
                     outcomes.append(Outcome(source, name, "duplicate", sha, path))
-                    continue
-                if sha in quarantined:
+                elif sha in quarantined:
                     why = f"already quarantined: {quarantined[sha]}"
                     outcomes.append(Outcome(source, name, "quarantined", sha, path, reason=why))
-                    continue
-                seq += 1
-                known.add((sha, owner))  # a second copy in this delivery is a duplicate too
-                prov = {"owner": owner} if owner else {}
-                fresh.append((RawFile(staged or path, sha, source, seq, at, name, prov), path))
-                yield fresh[-1][0]
+                else:
+                    seq += 1
+                    known.add((sha, owner))  # a second copy in this delivery is a duplicate too
+                    prov = {"owner": owner} if owner else {}
+                    fresh.append((RawFile(staged or path, sha, source, seq, at, name, prov), path))
+                    yield fresh[-1][0]
 
-        checked: _Checked = {}
-        # a batch is checked as soon as its files are copied, while the later files are still being copied
+        checked: _Checked = {}  # a batch is checked as soon as its files are copied, while later ones still are
         for batch in _ingest_batches(admitted()):
             checked.update(_check(settings, source, batch, at))
         if not fresh:
@@ -504,15 +500,13 @@ def ingest(
     return outcomes
 
 
-# Files validated in one parser call, at most (their text; a compressed file weighs ten times its size):
-# the parser's result for a batch is held in memory, so a large delivery is checked a batch at a time.
-# A smaller DuckDB memory limit makes the batches smaller.
+# Text validated in one parser call, at most (a compressed file weighs ten times its size; a smaller DuckDB
+# memory limit makes it less): one JSONL staging batch, checked while the next batch is being copied.
 INGEST_BATCH_BYTES = 256 * 2**20
 
 
 def _ingest_batches(files: Iterable[RawFile], limit: int | None = None) -> Iterator[list[RawFile]]:
-    """`files` in batches of at most `limit` bytes of text (by default the one above), taken as they come:
-    a batch is handed on as soon as the file after it is in, never after the last file."""
+    """`files` in batches of at most `limit` bytes of text, each handed on as soon as the file after it comes."""
     limit = limit or min(INGEST_BATCH_BYTES, engine_limits().memory_limit // 2)
     batch: list[RawFile] = []
     size = 0
