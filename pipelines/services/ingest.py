@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -425,31 +425,33 @@ def ingest(
         # an acceptable file is copied once, hashed as it goes; what is parsed and kept is that copy
         staging = [None if problem else incoming / f"{n}{_suffix(name)}" for n, ((_, name, _), problem) in
                    enumerate(zip(found, problems, strict=True))]  # fmt: skip
-        for (path, name, owner), problem, staged, sha in zip(
-            found, problems, staging, _copies([f[0] for f in found], staging), strict=True
-        ):
-            if problem and sha not in quarantined:
-                _quarantine(settings, source, path, name, sha, problem, at)
-                quarantined[sha] = problem
-                outcomes.append(Outcome(source, name, "quarantined", sha, path, reason=problem))
-                continue
-            if (sha, owner) in known:
-                outcomes.append(Outcome(source, name, "duplicate", sha, path))
-                continue
-            if sha in quarantined:
-                outcomes.append(
-                    Outcome(source, name, "quarantined", sha, path, reason=f"already quarantined: {quarantined[sha]}")
-                )
-                continue
-            seq += 1
-            known.add((sha, owner))  # a second copy in this delivery is a duplicate too
-            prov = {"owner": owner} if owner else {}
-            fresh.append((RawFile(staged or path, sha, source, seq, at, name, prov), path))
+
+        def admitted() -> Iterator[RawFile]:  # the new deliveries, each once its copy is complete
+            nonlocal seq
+            for (path, name, owner), problem, staged, sha in zip(
+                found, problems, staging, _copies([f[0] for f in found], staging), strict=True
+            ):
+                if problem and sha not in quarantined:
+                    _quarantine(settings, source, path, name, sha, problem, at)
+                    quarantined[sha] = problem
+                    outcomes.append(Outcome(source, name, "quarantined", sha, path, reason=problem))
+                elif (sha, owner) in known:
+                    outcomes.append(Outcome(source, name, "duplicate", sha, path))
+                elif sha in quarantined:
+                    why = f"already quarantined: {quarantined[sha]}"
+                    outcomes.append(Outcome(source, name, "quarantined", sha, path, reason=why))
+                else:
+                    seq += 1
+                    known.add((sha, owner))  # a second copy in this delivery is a duplicate too
+                    prov = {"owner": owner} if owner else {}
+                    fresh.append((RawFile(staged or path, sha, source, seq, at, name, prov), path))
+                    yield fresh[-1][0]
+
+        checked: _Checked = {}  # a batch is checked as soon as its files are copied, while later ones still are
+        for batch in _ingest_batches(admitted()):
+            checked.update(_check(settings, source, batch, at))
         if not fresh:
             return outcomes
-        checked: _Checked = {}
-        for batch in _ingest_batches([f for f, _ in fresh]):
-            checked.update(_check(settings, source, batch, at))
         manifest_rows: list[dict[str, object]] = []
         reject_rows: list[dict[str, object]] = []
         for f, path in fresh:
@@ -498,14 +500,14 @@ def ingest(
     return outcomes
 
 
-# Files validated in one parser call, at most (their text; a compressed file weighs ten times its size):
-# the parser's result for a batch is held in memory, so a large delivery is checked a batch at a time.
-# A smaller DuckDB memory limit makes the batches smaller.
-INGEST_BATCH_BYTES = 512 * 2**20
+# Text validated in one parser call, at most (a compressed file weighs ten times its size; a smaller DuckDB
+# memory limit makes it less): one JSONL staging batch, checked while the next batch is being copied.
+INGEST_BATCH_BYTES = 256 * 2**20
 
 
-def _ingest_batches(files: list[RawFile]) -> Iterator[list[RawFile]]:
-    limit = min(INGEST_BATCH_BYTES, engine_limits().memory_limit // 2)
+def _ingest_batches(files: Iterable[RawFile], limit: int | None = None) -> Iterator[list[RawFile]]:
+    """`files` in batches of at most `limit` bytes of text, each handed on as soon as the file after it comes."""
+    limit = limit or min(INGEST_BATCH_BYTES, engine_limits().memory_limit // 2)
     batch: list[RawFile] = []
     size = 0
     for f in files:

@@ -3,16 +3,23 @@ memory that does not grow with the number of files (compared as memory, never as
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from pipelines.config import Settings
-from pipelines.services.ingest import ingest, read_manifest
+from pipelines.services import ingest as ingest_service
+from pipelines.services.ingest import _ingest_batches, ingest, read_manifest
 from pipelines.services.lake import build_window, lake_files
+from transforms.common import RawFile
 
 AT = datetime(2026, 3, 6, 6, 0, tzinfo=UTC)
 DAY = date(2026, 3, 2)
@@ -104,3 +111,58 @@ def test_peak_memory_does_not_grow_with_the_number_of_files(tmp_path: Path) -> N
     assert (two[0], two[1]) == (2 * 300 * 9, 600)
     assert (eight[0], eight[1]) == (8 * 300 * 9, 2400)
     assert eight[2] <= 1.3 * two[2], f"peak RSS {eight[2]} KiB with 8 files vs {two[2]} KiB with 2"
+
+
+def test_a_batch_is_checked_before_the_later_files_are_copied(settings: Settings) -> None:
+    """The batcher takes the new files as their copies complete: it hands a full batch on before the copy
+    of the files after it is asked for, so parsing one batch overlaps copying the next."""
+    root = write_sessions(settings.landing, files=4, responses=5)
+    files = [
+        RawFile(p, str(n), "claude_code_logs", n, AT, p.name, {"owner": "dev@example.com"})
+        for n, p in enumerate(sorted(root.rglob("*.jsonl")))
+    ]
+    asked: list[int] = []
+
+    def copied() -> Iterator[RawFile]:
+        for f in files:
+            asked.append(f.seq)
+            yield f
+
+    size = files[0].path.stat().st_size
+    batches = _ingest_batches(copied(), limit=2 * size)
+    assert [f.seq for f in next(batches)] == [0, 1]
+    assert asked == [0, 1, 2]  # the third file is what overflows the batch; the fourth is not asked for yet
+    assert [[f.seq for f in b] for b in batches] == [[2, 3]]
+
+
+def test_batch_size_changes_no_outcome_manifest_reject_or_lake_byte(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file per batch or every file in one batch: the same outcomes, manifest, rejects and lake, a
+    message replayed in another file (another batch) included."""
+    root = write_sessions(settings.landing, files=5, responses=6)
+    replay = root / "dev@example.com" / "projects" / "p" / "session-0.jsonl"
+    first, *rest = replay.read_text().splitlines()
+    bad = ["not json", first.replace('"msg_0_0"', '""')]
+    (replay.parent / "session-9.jsonl").write_text("\n".join([first, *bad, *rest]) + "\n")
+
+    def run(data: Path, limit: int) -> tuple[list[str], bytes, bytes, dict[str, bytes]]:
+        monkeypatch.setattr(ingest_service, "INGEST_BATCH_BYTES", limit)
+        other = dataclasses.replace(settings, data_dir=data)
+        landing = tmp_path / f"landing-{limit}"
+        shutil.copytree(root, landing)
+        outcomes = ingest(other, "claude_code_logs", [landing], landed_at=AT)
+        build_window(other, DAY, DAY)
+        lake = {str(p.relative_to(data)): p.read_bytes() for p in lake_files(other)}
+        manifest, rejects = (other.raw / "manifest.jsonl").read_bytes(), (other.raw / "rejects.jsonl").read_bytes()
+        return [o.line() for o in outcomes], manifest, rejects, lake
+
+    one_each = run(tmp_path / "one-each", 1)
+    all_in_one = run(tmp_path / "all-in-one", 2**30)
+    assert one_each == all_in_one
+    rejects = [json.loads(x) for x in one_each[2].splitlines()]
+    assert [(r["file"], r["line"], r["field"], r["reason"]) for r in rejects] == [
+        ("dev@example.com/projects/p/session-9.jsonl", 2, None, "not JSON"),
+        ("dev@example.com/projects/p/session-9.jsonl", 3, "message.id", "empty"),
+    ]
+    assert [line.split("  ")[-1] for line in one_each[0]][-1] == "parsed 8, loaded 6, rejected 2"
