@@ -19,6 +19,7 @@ from pipelines.summary import shown_path
 from transforms.schema import USAGE_SCHEMA
 from warehouse.analyst import build_analyst, publish_analyst
 from warehouse.build import BuildInputs, BuildReport, build, publish
+from warehouse.incremental import FULL, current_state, forget_state, plan, read_state, write_state
 
 
 def warehouse_params(
@@ -96,20 +97,34 @@ def build_inputs(
     )
 
 
-def build_and_publish(settings: Settings, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+def build_and_publish(
+    settings: Settings, progress: Callable[[int, int], None] | None = None, *, full: bool = False
+) -> BuildReport:
     """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace; and
     the pseudonymous data/analyst.duckdb beside it when the pseudonym key is in the environment (else one line
     says it was not built).
 
-    `progress(models_done, models_total)` is called after each model is built.
+    When only some lake days changed since the published build (its recorded fingerprints say so), the build
+    starts from a copy of the published file and recomputes only those days and months; anything else, or
+    `full`, rebuilds everything. `progress(models_done, models_total)` is called after each model is built.
     """
+    settings.scratch.mkdir(parents=True, exist_ok=True)  # DuckDB's spill folder lives there
     build_path = settings.build_dir / settings.warehouse_path.name
-    report = build(build_inputs(settings), build_path, progress)
+    inputs = build_inputs(settings)
+    state = current_state(inputs.lake_files, inputs.references, inputs.params, inputs.closed_spend_files)
+    how = (
+        FULL
+        if full
+        else plan(read_state(settings.warehouse_path), state, settings.warehouse_path, closed_months(settings))
+    )
+    report = build(inputs, build_path, progress, how)
     key = os.environ.get(settings.pseudonym_key_env, "")
     analyst_build = settings.build_dir / settings.analyst_path.name
     if key:
         build_analyst(build_path, analyst_build, key.encode(), settings.privacy_k)
+    forget_state(settings.warehouse_path)
     publish(build_path, settings.warehouse_path)
+    write_state(settings.warehouse_path, state)
     if key:
         publish_analyst(analyst_build, settings.analyst_path)
     else:
