@@ -23,7 +23,7 @@ import polars as pl
 from transforms.common import connect
 from transforms.money import install_money_macros
 from warehouse.families import register_model_families
-from warehouse.incremental import FULL, ZONE_DAYS, Grain, Plan, grain, partition_day
+from warehouse.incremental import FULL, ZONE_DAYS, Grain, Plan, covers, grain, partition_day
 from warehouse.models import SCHEMAS, Model, model_graph
 
 STORAGE_VERSION = "v1.4.0"
@@ -240,14 +240,6 @@ class _Delta:
     recomputed: list[str] = field(default_factory=list)
 
 
-def _covers(g: Grain) -> str:
-    """The rows of a model's grain an incremental build recomputes (column and predicate from its header)."""
-    keys = (
-        "select day from delta.main.changed_days" if g.kind == "day" else "select month from delta.main.changed_months"
-    )
-    return f"({g.column}) in ({keys}) and ({g.where})"
-
-
 def _window(upstream: Grain, reader: Grain) -> str:
     """The rows of a grain table a model of grain `reader` needs to recompute its changed days or months."""
     if reader.kind == "day":
@@ -310,7 +302,7 @@ def _run_grain(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain
     con.execute("use delta")
     run_sql(con, sql_text(model.name), d.inputs.params)
     if model.published:
-        rows = _covers(g)
+        rows = covers(g)
         fresh = f"select * from delta.{model.creates} where {rows}"
         con.execute(f"delete from wh.{model.creates} where {rows}").fetchall()
         con.execute(f"insert into wh.{model.creates} by name {fresh}").fetchall()

@@ -73,6 +73,8 @@ class BuildState:
     closed: Mapping[str, str]
     partitions: Mapping[str, str]
     published: Mapping[str, int] = field(default_factory=dict)
+    # the analyst file published with it: its key's fingerprint and the file's identity (empty: none)
+    analyst: Mapping[str, object] = field(default_factory=dict)
     version: int = STATE_VERSION
 
     def to_json(self) -> str:
@@ -108,6 +110,13 @@ class Plan:
 
 
 FULL = Plan("full build asked for")
+# what else a build reads, in the order a full build's reason names a change (closing a month changes params too)
+_INPUTS = (
+    ("code", "the warehouse code"),
+    ("closed", "the closed months' books"),
+    ("references", "the reference data"),
+    ("params", "the parameters"),
+)
 
 
 def _digest(*parts: bytes) -> str:
@@ -141,6 +150,25 @@ def code_version() -> str:
     parts.append(files("transforms").joinpath("sql/money_macros.sql").read_bytes())
     parts.append(f"duckdb {duckdb.__version__} state {STATE_VERSION}".encode())
     return _digest(*parts)
+
+
+def covers(g: Grain) -> str:
+    """The rows of a model's grain an incremental build recomputes (column and predicate from its header), over
+    the `delta.main.changed_days` / `changed_months` tables of incremental/changed.sql."""
+    keys = (
+        "select day from delta.main.changed_days" if g.kind == "day" else "select month from delta.main.changed_months"
+    )
+    return f"({g.column}) in ({keys}) and ({g.where})"
+
+
+def analyst_reusable(previous: BuildState | None, analyst: Path, analyst_key: str) -> bool:
+    """True when the published `analyst` file is the one recorded with `previous`, under the same key."""
+    if previous is None or previous.analyst.get("key") != analyst_key:
+        return False
+    try:
+        return dict(previous.analyst.get("published", {})) == published_identity(analyst)  # type: ignore[call-overload]
+    except OSError:
+        return False
 
 
 def partition_day(path: Path) -> date:
@@ -193,9 +221,11 @@ def read_state(target: Path) -> BuildState | None:
         return None
 
 
-def write_state(target: Path, state: BuildState) -> None:
-    """Record `state` for the file just published at `target` (atomically)."""
-    recorded = BuildState(**{**asdict(state), "published": published_identity(target)})
+def write_state(target: Path, state: BuildState, analyst: Path | None = None, analyst_key: str = "") -> None:
+    """Record `state` for the file just published at `target` (atomically), and the `analyst` file published
+    beside it under the key whose fingerprint is `analyst_key`."""
+    shown = {"key": analyst_key, "published": published_identity(analyst)} if analyst is not None else {}
+    recorded = BuildState(**{**asdict(state), "published": published_identity(target), "analyst": shown})
     scratch = state_path(target).with_suffix(".tmp")
     scratch.write_text(recorded.to_json())
     os.replace(scratch, state_path(target))
@@ -210,9 +240,9 @@ def plan(previous: BuildState | None, current: BuildState, target: Path, closed_
     """Incremental from the published `target` when only lake days changed since `previous`, else full (why)."""
     if previous is None:
         return Plan("full build: no previous build recorded for the published file")
-    for what in ("code", "params", "references", "closed"):
+    for what, shown in _INPUTS:
         if getattr(previous, what) != getattr(current, what):
-            return Plan(f"full build: the {what} changed")
+            return Plan(f"full build: {shown} changed")
     old, new = previous.partitions, current.partitions
     days = tuple(sorted(date.fromisoformat(d) for d in set(old) | set(new) if old.get(d) != new.get(d)))
     closed = {m.replace(day=1) for m in closed_months}

@@ -18,8 +18,17 @@ from pipelines.services.salaries import band_params
 from pipelines.summary import shown_path
 from transforms.schema import USAGE_SCHEMA
 from warehouse.analyst import build_analyst, publish_analyst
+from warehouse.analyst_delta import key_fingerprint, update_analyst
 from warehouse.build import BuildInputs, BuildReport, build, publish
-from warehouse.incremental import FULL, current_state, forget_state, plan, read_state, write_state
+from warehouse.incremental import (
+    FULL,
+    analyst_reusable,
+    current_state,
+    forget_state,
+    plan,
+    read_state,
+    write_state,
+)
 
 
 def warehouse_params(
@@ -112,22 +121,23 @@ def build_and_publish(
     build_path = settings.build_dir / settings.warehouse_path.name
     inputs = build_inputs(settings)
     state = current_state(inputs.lake_files, inputs.references, inputs.params, inputs.closed_spend_files)
-    how = (
-        FULL
-        if full
-        else plan(read_state(settings.warehouse_path), state, settings.warehouse_path, closed_months(settings))
-    )
+    previous = read_state(settings.warehouse_path)
+    how = FULL if full else plan(previous, state, settings.warehouse_path, closed_months(settings))
     report = build(inputs, build_path, progress, how)
     key = os.environ.get(settings.pseudonym_key_env, "")
+    fingerprint = key_fingerprint(key.encode(), settings.privacy_k) if key else ""
     analyst_build = settings.build_dir / settings.analyst_path.name
-    if key:
+    if key and how.incremental and analyst_reusable(previous, settings.analyst_path, fingerprint):
+        update_analyst(report, build_path, settings.analyst_path, analyst_build, key.encode(), settings.privacy_k)
+    elif key:
         build_analyst(build_path, analyst_build, key.encode(), settings.privacy_k)
     forget_state(settings.warehouse_path)
     publish(build_path, settings.warehouse_path)
-    write_state(settings.warehouse_path, state)
     if key:
         publish_analyst(analyst_build, settings.analyst_path)
+        write_state(settings.warehouse_path, state, settings.analyst_path, fingerprint)
     else:
+        write_state(settings.warehouse_path, state)
         print(
             f"analyst file not built: set {settings.pseudonym_key_env} to a secret key for its pseudonyms "
             f"({shown_path(settings.analyst_path)} is left as it was)",
