@@ -225,6 +225,10 @@ def _run_models(
             progress(done, len(models))
 
 
+class _NeedsFullBuild(Exception):
+    """An incremental build found it cannot recompute a model from what it has: the build starts over, full."""
+
+
 @dataclass
 class _Delta:
     """An incremental build under way: the changed days' lake files and what was recomputed how."""
@@ -326,6 +330,7 @@ def _run_incremental(
         {"days": list(plan.days), "months": list(plan.months), "zone_days": ZONE_DAYS},
     )
     graph = model_graph()
+    by_name = {m.name: m for m in graph}
     grains = {m.name: grain(sql_text(m.name)) for m in graph}
     lake_derived: set[str] = set()
     for m in graph:
@@ -335,7 +340,11 @@ def _run_incremental(
     d = _Delta(inputs, plan, [p for p in inputs.lake_files if partition_day(p) in wanted], grains, lake_derived)
     for done, model in enumerate(graph, start=1):
         g = grains[model.name]
-        if g is not None and _whole_reason(con, d, model, g) is not None:
+        why = None if g is None else _whole_reason(con, d, model, g)
+        if why is not None:
+            restricted = [dep for dep in model.depends_on if dep in d.recomputed and not by_name[dep].published]
+            if restricted:  # a temporary table holds the changed rows only: nothing to recompute the rest from
+                raise _NeedsFullBuild(f"full build: {model.name} must be recomputed whole ({why})")
             d.widened.add(model.name)
             g = None
         if g is None:
@@ -361,6 +370,15 @@ def build(
     its BlockingCheckError (carrying every check's outcome); the file at `build_path` is then not to be
     published (the previous published file is never touched).
     """
+    try:
+        return _build(inputs, build_path, progress, plan)
+    except _NeedsFullBuild as exc:
+        return _build(inputs, build_path, progress, Plan(str(exc)))
+
+
+def _build(
+    inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None, plan: Plan
+) -> BuildReport:
     build_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)

@@ -127,7 +127,7 @@ def build_and_publish(
     key = os.environ.get(settings.pseudonym_key_env, "")
     fingerprint = key_fingerprint(key.encode(), settings.privacy_k) if key else ""
     analyst_build = settings.build_dir / settings.analyst_path.name
-    if key and how.incremental and analyst_reusable(previous, settings.analyst_path, fingerprint):
+    if key and report.plan.incremental and analyst_reusable(previous, settings.analyst_path, fingerprint):
         update_analyst(report, build_path, settings.analyst_path, analyst_build, key.encode(), settings.privacy_k)
     elif key:
         build_analyst(build_path, analyst_build, key.encode(), settings.privacy_k)
