@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import shutil
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from transforms.common import connect
@@ -21,6 +24,19 @@ from warehouse.analyst import build_analyst
 from warehouse.build import STORAGE_VERSION, BuildReport, run_sql, sql_text
 from warehouse.incremental import ZONE_DAYS, Grain, covers, grain
 from warehouse.models import model_graph
+
+# The core tables the analyst file's identities are read from, as the changes file carries them
+IDENTITY_TABLES = frozenset({"dim_engineer", "dim_alias", "fct_spend"})
+
+
+@cache
+def can_update() -> bool:
+    """True when the analyst build reads no core table but IDENTITY_TABLES (else only a full analyst build
+    sees everything it reads)."""
+    package = files("warehouse")
+    texts = [package.joinpath("analyst.py").read_text()]
+    texts += [f.read_text() for f in package.joinpath("sql/analyst").iterdir() if f.name.endswith(".sql")]
+    return {t for text in texts for t in re.findall(r"wh\.core\.([a-z_]+)", text)} <= IDENTITY_TABLES
 
 
 def key_fingerprint(key: bytes, k: int) -> str:

@@ -18,7 +18,7 @@ from pipelines.services.salaries import band_params
 from pipelines.summary import shown_path
 from transforms.schema import USAGE_SCHEMA
 from warehouse.analyst import build_analyst, publish_analyst
-from warehouse.analyst_delta import key_fingerprint, update_analyst
+from warehouse.analyst_delta import can_update, key_fingerprint, update_analyst
 from warehouse.build import BuildInputs, BuildReport, build, publish
 from warehouse.incremental import (
     FULL,
@@ -127,7 +127,8 @@ def build_and_publish(
     key = os.environ.get(settings.pseudonym_key_env, "")
     fingerprint = key_fingerprint(key.encode(), settings.privacy_k) if key else ""
     analyst_build = settings.build_dir / settings.analyst_path.name
-    if key and report.plan.incremental and analyst_reusable(previous, settings.analyst_path, fingerprint):
+    reuse = report.plan.incremental and can_update() and analyst_reusable(previous, settings.analyst_path, fingerprint)
+    if key and reuse:
         update_analyst(report, build_path, settings.analyst_path, analyst_build, key.encode(), settings.privacy_k)
     elif key:
         build_analyst(build_path, analyst_build, key.encode(), settings.privacy_k)

@@ -19,7 +19,7 @@ from pipelines.services.warehouse import build_and_publish, build_inputs
 from tests.conftest import built_once
 from tests.warehouse.test_warehouse_build import ROSTER, _build_world, _write
 from warehouse.analyst import build_analyst
-from warehouse.analyst_delta import key_fingerprint
+from warehouse.analyst_delta import can_update, key_fingerprint
 from warehouse.build import BuildReport, TieOutError, build
 from warehouse.incremental import analyst_reusable, read_state, state_path
 from warehouse.models import model_graph
@@ -284,3 +284,8 @@ def test_another_pseudonym_key_rebuilds_the_analyst_file_whole(
     full = tmp_path / "full" / "analyst.duckdb"
     build_analyst(world.warehouse_path, full, b"another-key", world.privacy_k)
     assert _tables(world.analyst_path) == _tables(full)
+
+
+def test_the_analyst_build_reads_only_the_core_tables_its_update_carries() -> None:
+    # were the analyst SQL to read another core table, its update could not see it: full analyst builds then
+    assert can_update()
