@@ -289,3 +289,13 @@ def test_another_pseudonym_key_rebuilds_the_analyst_file_whole(
 def test_the_analyst_build_reads_only_the_core_tables_its_update_carries() -> None:
     # were the analyst SQL to read another core table, its update could not see it: full analyst builds then
     assert can_update()
+
+
+def test_a_rerun_with_nothing_changed_recomputes_no_day(world: Settings, tmp_path: Path) -> None:
+    _four_days(world)
+    build_and_publish(world)
+    report = build_and_publish(world)
+    _incremental(report, [])
+    assert report.reads["core/fct_usage_daily"] == ()
+    assert report.plan.months == ()
+    _assert_same_as_full(world, tmp_path)
