@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
@@ -21,7 +23,8 @@ import polars as pl
 from transforms.common import connect
 from transforms.money import install_money_macros
 from warehouse.families import register_model_families
-from warehouse.models import SCHEMAS, model_graph
+from warehouse.incremental import FULL, ZONE_DAYS, Grain, Plan, covers, grain, partition_day
+from warehouse.models import SCHEMAS, Model, model_graph
 
 STORAGE_VERSION = "v1.4.0"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -141,6 +144,12 @@ class BuildReport:
     lake_billed_usd: Decimal
     stats: dict[str, TableStats] = field(default_factory=dict)
     checks: tuple[CheckOutcome, ...] = ()
+    plan: Plan = FULL
+    # the lake days each model (and the tie-out check) read, as the build went
+    reads: dict[str, tuple[date, ...]] = field(default_factory=dict)
+    # the models an incremental build recomputed whole, and the ones it recomputed for the changed days/months
+    rebuilt: tuple[str, ...] = ()
+    recomputed: tuple[str, ...] = ()
 
 
 def sql_text(name: str) -> str:
@@ -159,53 +168,236 @@ def run_sql(con: duckdb.DuckDBPyConnection, text: str, params: Mapping[str, obje
         con.execute(query, {k: params[k] for k in names} if names else None)
 
 
+def _register_usage(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, lake_files: Sequence[Path]) -> None:
+    """Expose `lake_files` (all of the lake, or the days an incremental build recomputes) as `src_usage`."""
+    con.execute("select 1").fetchall()  # register() refuses while the last statement's result is open
+    if lake_files:
+        # hive_types_autocast (on by default) reads billing_date=YYYY-MM-DD back as DATE
+        con.register("src_usage", con.read_parquet([str(p) for p in lake_files], hive_partitioning=True))
+    else:
+        con.register("src_usage", inputs.usage_schema.to_frame())
+
+
 def _register_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
     """Expose the build's inputs as temporary `src_*` views: they live in the connection, never in the
     published file (which holds only the documented `core` and `mart` schemas)."""
-    if inputs.lake_files:
-        # hive_types_autocast (on by default) reads billing_date=YYYY-MM-DD back as DATE
-        con.register("src_usage", con.read_parquet([str(p) for p in inputs.lake_files], hive_partitioning=True))
-    else:
-        con.register("src_usage", inputs.usage_schema.to_frame())
+    _register_usage(con, inputs, inputs.lake_files)
     for kind, frame in inputs.references.items():
         con.register(f"src_{kind}", frame)
     if inputs.closed_spend_files:
         con.register("src_closed_spend", con.read_parquet([str(p) for p in inputs.closed_spend_files]))
 
 
+def _prepare(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
+    _register_sources(con, inputs)
+    register_model_families(con)
+    install_money_macros(con)  # the lake's own money macros: one largest-remainder split for both
+    run_sql(con, sql_text("_quantile"), {})
+
+
+def _after(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, model: Model) -> None:
+    if model.name == "core/spend_computed" and not inputs.closed_spend_files:
+        run_sql(con, sql_text("core/_no_closed_months"), {})
+
+
+def _days(lake_files: Sequence[Path]) -> tuple[date, ...]:
+    return tuple(partition_day(p) for p in lake_files)
+
+
 def _run_models(
-    con: duckdb.DuckDBPyConnection, inputs: BuildInputs, progress: Callable[[int, int], None] | None
+    con: duckdb.DuckDBPyConnection,
+    inputs: BuildInputs,
+    progress: Callable[[int, int], None] | None,
+    reads: dict[str, tuple[date, ...]] | None = None,
 ) -> None:
     """Create the schemas and every model in the attached database `wh`, in dependency order."""
     con.execute("use wh")
     for schema in SCHEMAS:
         con.execute(f"create schema {schema}")  # identifiers from the fixed SCHEMAS tuple
-    _register_sources(con, inputs)
-    register_model_families(con)
-    install_money_macros(con)  # the lake's own money macros: one largest-remainder split for both
-    run_sql(con, sql_text("_quantile"), {})
+    _prepare(con, inputs)
     models = model_graph()
     for done, model in enumerate(models, start=1):
         run_sql(con, sql_text(model.name), inputs.params)
-        if model.name == "core/spend_computed" and not inputs.closed_spend_files:
-            run_sql(con, sql_text("core/_no_closed_months"), {})
+        if reads is not None and "src_usage" in model.sources:
+            reads[model.name] = _days(inputs.lake_files)
+        _after(con, inputs, model)
         if progress is not None:
             progress(done, len(models))
 
 
-def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+class _NeedsFullBuild(Exception):
+    """An incremental build found it cannot recompute a model from what it has: the build starts over, full."""
+
+
+@dataclass
+class _Delta:
+    """An incremental build under way: the changed days' lake files and what was recomputed how."""
+
+    inputs: BuildInputs
+    plan: Plan
+    changed_files: list[Path]
+    grains: dict[str, Grain | None]
+    lake_derived: set[str]
+    reads: dict[str, tuple[date, ...]] = field(default_factory=dict)
+    widened: set[str] = field(default_factory=set)  # grain models recomputed over all their rows this time
+    snapshots: dict[str, str] = field(default_factory=dict)  # whole table -> its previous rows, in `delta`
+    recomputed: list[str] = field(default_factory=list)
+
+
+def _window(upstream: Grain, reader: Grain) -> str:
+    """The rows of a grain table a model of grain `reader` needs to recompute its changed days or months."""
+    if reader.kind == "day":
+        return f"({upstream.column}) in (select day from delta.main.changed_days)"
+    if upstream.kind == "month":
+        return f"({upstream.column}) in (select month from delta.main.changed_months)"
+    return (
+        f"exists (select 1 from delta.main.changed_months c where ({upstream.column}) between c.from_day and c.to_day)"
+    )
+
+
+def _whole_reason(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain) -> str | None:
+    """Why a grain model must be recomputed over all its rows this time (None: its changed rows suffice)."""
+    by_name = {m.name: m for m in model_graph()}
+    for dep in model.depends_on:
+        ug = d.grains[dep]
+        if dep in d.widened or (ug is not None and g.kind == "day" and ug.kind == "month"):
+            return f"{dep} was recomputed whole"
+        snapshot = d.snapshots.get(dep)
+        if ug is None and snapshot is not None:
+            table = by_name[dep].creates
+            cols = ", ".join(g.unchanged.get(table, ("*",)))
+            ((moved,),) = con.execute(
+                f"select count(*) from (select {cols} from {snapshot} except select {cols} from wh.{table})"
+            ).fetchall()
+            if moved:
+                return f"{table} changed for rows it had"
+    return None
+
+
+def _run_whole(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, graph: Sequence[Model]) -> None:
+    _register_usage(con, d.inputs, d.inputs.lake_files)
+    if "src_usage" in model.sources:
+        d.reads[model.name] = _days(d.inputs.lake_files)
+    con.execute("use wh")
+    if model.published:
+        readers = [m for m in graph if model.name in m.depends_on and d.grains[m.name] is not None]
+        if model.name in d.lake_derived and readers:
+            snapshot = f"delta.main.before_{len(d.snapshots)}"
+            con.execute(f"create table {snapshot} as select * from wh.{model.creates}")
+            d.snapshots[model.name] = snapshot
+        con.execute(f"drop table {model.creates}")
+    run_sql(con, sql_text(model.name), d.inputs.params)
+
+
+def _run_grain(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain, graph: Sequence[Model]) -> None:
+    by_name = {m.name: m for m in graph}
+    _register_usage(con, d.inputs, d.changed_files)
+    if "src_usage" in model.sources:
+        d.reads[model.name] = _days(d.changed_files)
+    for dep in model.depends_on:
+        upstream = by_name[dep]
+        if not upstream.published:
+            continue  # a temporary table this build already made for the changed rows (or all, if widened)
+        ug = d.grains[dep]
+        where = "true" if ug is None or dep in d.widened else _window(ug, g)
+        con.execute(
+            f"create or replace view delta.{upstream.creates} as select * from wh.{upstream.creates} where {where}"
+        )
+    con.execute("use delta")
+    run_sql(con, sql_text(model.name), d.inputs.params)
+    if model.published:
+        rows = covers(g)
+        fresh = f"select * from delta.{model.creates} where {rows}"
+        con.execute(f"delete from wh.{model.creates} where {rows}").fetchall()
+        con.execute(f"insert into wh.{model.creates} by name {fresh}").fetchall()
+        con.execute(f"drop table delta.{model.creates}")
+    d.recomputed.append(model.name)
+
+
+def _run_incremental(
+    con: duckdb.DuckDBPyConnection, inputs: BuildInputs, plan: Plan, progress: Callable[[int, int], None] | None
+) -> _Delta:
+    """Update the copy of the previous build attached as `wh`: the changed lake days' rows of every day-grain
+    table, the changed months' rows of every month-grain table, every other table rebuilt whole."""
+    con.execute("use wh")
+    _prepare(con, inputs)
+    con.execute("attach ':memory:' as delta")
+    for schema in SCHEMAS:
+        con.execute(f"create schema delta.{schema}")
+    run_sql(
+        con,
+        sql_text("incremental/changed"),
+        {"days": list(plan.days), "months": list(plan.months), "zone_days": ZONE_DAYS},
+    )
+    graph = model_graph()
+    by_name = {m.name: m for m in graph}
+    grains = {m.name: grain(sql_text(m.name)) for m in graph}
+    lake_derived: set[str] = set()
+    for m in graph:
+        if "src_usage" in m.sources or lake_derived & set(m.depends_on):
+            lake_derived.add(m.name)
+    wanted = set(plan.days)
+    d = _Delta(inputs, plan, [p for p in inputs.lake_files if partition_day(p) in wanted], grains, lake_derived)
+    for done, model in enumerate(graph, start=1):
+        g = grains[model.name]
+        why = None if g is None else _whole_reason(con, d, model, g)
+        if why is not None:
+            restricted = [dep for dep in model.depends_on if dep in d.recomputed and not by_name[dep].published]
+            if restricted:  # a temporary table holds the changed rows only: nothing to recompute the rest from
+                raise _NeedsFullBuild(f"full build: {model.name} must be recomputed whole ({why})")
+            d.widened.add(model.name)
+            g = None
+        if g is None:
+            _run_whole(con, d, model, graph)
+        else:
+            _run_grain(con, d, model, g, graph)
+        con.execute("use wh")
+        _after(con, inputs, model)
+        if progress is not None:
+            progress(done, len(graph))
+    con.execute("detach delta")
+    return d
+
+
+def build(
+    inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None = None, plan: Plan = FULL
+) -> BuildReport:
     """Create a fresh warehouse file at `build_path` with every model, and check it ties out to the lake.
 
-    `progress(models_done, models_total)` is called after each model. A failed blocking check raises its
-    BlockingCheckError (carrying every check's outcome); the file at `build_path` is then not to be published.
+    An incremental `plan` starts from a copy of its previous published file and recomputes only the changed
+    lake days' and months' rows (warehouse/incremental.py); the result is the same, table by table, as a full
+    build's. `progress(models_done, models_total)` is called after each model. A failed blocking check raises
+    its BlockingCheckError (carrying every check's outcome); the file at `build_path` is then not to be
+    published (the previous published file is never touched).
     """
+    try:
+        return _build(inputs, build_path, progress, plan)
+    except _NeedsFullBuild as exc:
+        return _build(inputs, build_path, progress, Plan(str(exc)))
+
+
+def _build(
+    inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], None] | None, plan: Plan
+) -> BuildReport:
     build_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
+    if plan.previous is not None:
+        shutil.copyfile(plan.previous, build_path)
     con = connect()
+    reads: dict[str, tuple[date, ...]] = {}
+    rebuilt: tuple[str, ...] = ()
+    recomputed: tuple[str, ...] = ()
     try:
         con.execute("attach ? as wh (storage_version ?)", [str(build_path), STORAGE_VERSION])
-        _run_models(con, inputs, progress)
+        if plan.previous is not None:
+            delta = _run_incremental(con, inputs, plan, progress)
+            reads, recomputed = delta.reads, tuple(delta.recomputed)
+            rebuilt = tuple(m.name for m in model_graph() if m.name not in delta.recomputed)
+            _register_usage(con, inputs, inputs.lake_files)  # the checks tie the result out to the whole lake
+        else:
+            _run_models(con, inputs, progress, reads)
+        reads["checks/tie_out"] = _days(inputs.lake_files)
         identity = _identity_conflicts(con)
         tie_out, values = _tie_out(con)
         outcomes = (identity, tie_out, _marts_tie_out(con))
@@ -224,6 +416,10 @@ def build(inputs: BuildInputs, build_path: Path, progress: Callable[[int, int], 
         lake_billed_usd=values["lake_billed_usd"],
         stats=stats,
         checks=outcomes,
+        plan=plan,
+        reads=reads,
+        rebuilt=rebuilt,
+        recomputed=recomputed,
     )
 
 

@@ -149,7 +149,8 @@ def warehouse_asset() -> dg.AssetsDefinition:
             yield from (check_result(o) for o in exc.outcomes)
             raise dg.Failure(description=str(exc), metadata={"blocking_check": exc.check}) from exc
         models = len(model_graph())
-        report_progress(context.log, STEP, models, models, "models", f"published {settings.warehouse_path}")
+        done = f"published {settings.warehouse_path} ({report.plan.reason})"  # full, or which lake days changed
+        report_progress(context.log, STEP, models, models, "models", done)
         for table in published_models():  # build order: Dagster wants a multi-asset's outputs in dependency order
             yield dg.MaterializeResult(asset_key=table_key(table), metadata=table_metadata(report.stats[table]))
         yield from (check_result(o) for o in report.checks)

@@ -18,7 +18,17 @@ from pipelines.services.salaries import band_params
 from pipelines.summary import shown_path
 from transforms.schema import USAGE_SCHEMA
 from warehouse.analyst import build_analyst, publish_analyst
+from warehouse.analyst_delta import can_update, key_fingerprint, update_analyst
 from warehouse.build import BuildInputs, BuildReport, build, publish
+from warehouse.incremental import (
+    FULL,
+    analyst_reusable,
+    current_state,
+    forget_state,
+    plan,
+    read_state,
+    write_state,
+)
 
 
 def warehouse_params(
@@ -96,23 +106,39 @@ def build_inputs(
     )
 
 
-def build_and_publish(settings: Settings, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+def build_and_publish(
+    settings: Settings, progress: Callable[[int, int], None] | None = None, *, full: bool = False
+) -> BuildReport:
     """Build data/_build/warehouse.duckdb, check it ties out to the lake, then publish it with os.replace; and
     the pseudonymous data/analyst.duckdb beside it when the pseudonym key is in the environment (else one line
     says it was not built).
 
-    `progress(models_done, models_total)` is called after each model is built.
+    When only some lake days changed since the published build (its recorded fingerprints say so), the build
+    starts from a copy of the published file and recomputes only those days and months; anything else, or
+    `full`, rebuilds everything. `progress(models_done, models_total)` is called after each model is built.
     """
+    settings.scratch.mkdir(parents=True, exist_ok=True)  # DuckDB's spill folder lives there
     build_path = settings.build_dir / settings.warehouse_path.name
-    report = build(build_inputs(settings), build_path, progress)
+    inputs = build_inputs(settings)
+    state = current_state(inputs.lake_files, inputs.references, inputs.params, inputs.closed_spend_files)
+    previous = read_state(settings.warehouse_path)
+    how = FULL if full else plan(previous, state, settings.warehouse_path, closed_months(settings))
+    report = build(inputs, build_path, progress, how)
     key = os.environ.get(settings.pseudonym_key_env, "")
+    fingerprint = key_fingerprint(key.encode(), settings.privacy_k) if key else ""
     analyst_build = settings.build_dir / settings.analyst_path.name
-    if key:
+    reuse = report.plan.incremental and can_update() and analyst_reusable(previous, settings.analyst_path, fingerprint)
+    if key and reuse:
+        update_analyst(report, build_path, settings.analyst_path, analyst_build, key.encode(), settings.privacy_k)
+    elif key:
         build_analyst(build_path, analyst_build, key.encode(), settings.privacy_k)
+    forget_state(settings.warehouse_path)
     publish(build_path, settings.warehouse_path)
     if key:
         publish_analyst(analyst_build, settings.analyst_path)
+        write_state(settings.warehouse_path, state, settings.analyst_path, fingerprint)
     else:
+        write_state(settings.warehouse_path, state)
         print(
             f"analyst file not built: set {settings.pseudonym_key_env} to a secret key for its pseudonyms "
             f"({shown_path(settings.analyst_path)} is left as it was)",

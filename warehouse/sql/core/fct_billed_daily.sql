@@ -1,3 +1,4 @@
+-- grain: day billing_date
 create table core.fct_billed_daily as
 
 with billed as (

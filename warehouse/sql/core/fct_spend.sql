@@ -1,3 +1,4 @@
+-- grain: day billing_date where charge_class is null
 create table core.fct_spend as
 
 -- Spend as the books show it. Open months are computed from the lake (core/spend_computed). A closed

@@ -1,3 +1,4 @@
+-- grain: day billing_date
 create table core.fct_usage_daily as
 
 with usage as not materialized (

@@ -1,3 +1,4 @@
+-- grain: day billing_date
 create temp table spend_computed as
 
 -- The one place spend is summed. Three kinds of rows:

@@ -1,3 +1,4 @@
+-- grain: month month
 create table mart.chargeback as
 
 -- Month-end chargeback: every dollar of core.fct_spend charged to a cost centre. Spend of a named engineer

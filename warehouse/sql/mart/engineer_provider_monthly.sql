@@ -1,3 +1,4 @@
+-- grain: month month
 create table mart.engineer_provider_monthly as
 
 -- mart.engineer_monthly's spend broken down by provider: per engineer and month these rows sum to its

@@ -1,3 +1,4 @@
+-- grain: day ChargePeriodStart::date; unchanged core.dim_model(provider, model, publisher, model_family)
 create table mart.focus as
 
 -- The AI spend of core.fct_spend as a FOCUS 1.2 cost and usage dataset (docs/focus.md): one row per

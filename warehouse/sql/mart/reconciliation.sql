@@ -1,3 +1,4 @@
+-- grain: day billing_date
 create table mart.reconciliation as
 
 -- Per provider, scope and billing day: what the provider billed, what the metered tokens cost at list

@@ -1,3 +1,4 @@
+-- grain: month month
 create table mart.unattributed as
 
 -- Spend that reaches no engineer, per month, and why, so an admin can fix it: an unknown route (add an alias
