@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -344,7 +345,9 @@ def _unacceptable(settings: Settings, path: Path, name: str) -> str:
     return ""
 
 
-_Checked = dict[str, tuple[pl.DataFrame | None, pl.DataFrame, str, int]]
+# sha256 → (its stats row, its rejected lines, why unreadable, rows outside the partitions): plain rows, not
+# frames, since a delivery of many small files keeps one entry per file until the manifest is written
+_Checked = dict[str, tuple[dict[str, Any] | None, list[dict[str, Any]], str, int]]
 
 
 def _check(settings: Settings, source: str, candidates: list[RawFile], at: datetime) -> _Checked:
@@ -358,7 +361,7 @@ def _check(settings: Settings, source: str, candidates: list[RawFile], at: datet
         result = check(source, candidates)
     except UnreadableFile as exc:
         if len(candidates) == 1:
-            return {candidates[0].sha256: (None, pl.DataFrame(), str(exc), 0)}
+            return {candidates[0].sha256: (None, [], str(exc), 0)}
         out: _Checked = {}
         for f in candidates:
             out.update(_check(settings, source, [f], at))
@@ -372,16 +375,12 @@ def _check(settings: Settings, source: str, candidates: list[RawFile], at: datet
         .len()
         .iter_rows()
     )
-    stats = result.stats.partition_by("raw_sha256", as_dict=True)
-    rejects = result.rejects.partition_by("raw_sha256", as_dict=True)
-    no_stats, no_rejects = result.stats.clear(), result.rejects.clear()
+    stats = {row["raw_sha256"]: row for row in result.stats.iter_rows(named=True)}  # one row per file
+    rejects: dict[str, list[dict[str, Any]]] = {}
+    for row in result.rejects.iter_rows(named=True):  # the rejected lines, as the rejects log keeps them
+        rejects.setdefault(row["raw_sha256"], []).append(row)
     return {
-        f.sha256: (
-            stats.get((f.sha256,), no_stats),
-            rejects.get((f.sha256,), no_rejects),
-            "",
-            int(outside.get(f.sha256, 0)),
-        )
+        f.sha256: (stats.get(f.sha256), rejects.get(f.sha256, []), "", int(outside.get(f.sha256, 0)))
         for f in candidates
     }
 
@@ -456,15 +455,15 @@ def ingest(
         reject_rows: list[dict[str, object]] = []
         for f, path in fresh:
             stats, rejects, reason, outside = checked[f.sha256]
-            if stats is None or stats.height == 0:
+            if not stats:
                 _quarantine(settings, source, f.path, f.name, f.sha256, reason or "no readable content", at)
                 outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, reason=reason))
                 continue
-            s = stats.row(0, named=True)
+            s = stats
             parsed, loaded, rejected = int(s["parsed"]), int(s["loaded"]), int(s["rejected"])
             if parsed and rejected / parsed > settings.max_rejected_share:
                 why = f"{rejected} of {parsed} lines rejected (over {settings.max_rejected_share:.0%}); first: " + (
-                    _describe(rejects.row(0, named=True)) if rejects.height else "?"
+                    _describe(rejects[0]) if rejects else "?"
                 )
                 _quarantine(settings, source, f.path, f.name, f.sha256, why, at)
                 outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, parsed, 0, rejected, why))
@@ -493,7 +492,7 @@ def ingest(
                     "request": json.dumps(dict(request), sort_keys=True) if request else None,
                 }
             )
-            reject_rows.extend({"source": source, **r} for r in rejects.iter_rows(named=True))
+            reject_rows.extend({"source": source, **r} for r in rejects)
             outcomes.append(Outcome(source, f.name, "landed", f.sha256, path, parsed, loaded, rejected, "", outside))
         append_jsonl(settings.raw / "rejects.jsonl", reject_rows)
         append_jsonl(settings.raw / "manifest.jsonl", manifest_rows)
