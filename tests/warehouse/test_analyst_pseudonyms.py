@@ -95,7 +95,7 @@ def test_identities_inside_a_json_object_become_their_pseudonyms_and_near_misses
         '{"engineer":"E2","team":"A"}',
         '{"principal":"ROBOT@acme.example","n":2}',  # an email string value, in another case
         '{"team":"E10","cost_centre":"XE1","label":"e1","id":"E1x"}',  # near misses of E1: nobody
-        "E10 and E2b ran E30",  # near misses in free text
+        "E10 and E2b ran E30 on key_E1",  # near misses in free text (an underscore joins a word)
     ]
     warehouse = _warehouse(tmp_path / "w.duckdb", notes)
     build_analyst(warehouse, tmp_path / "analyst.duckdb", KEY, 2)
@@ -106,7 +106,7 @@ def test_identities_inside_a_json_object_become_their_pseudonyms_and_near_misses
         (f'{{"engineer":"{e2}","team":"A"}}',),
         (f'{{"principal":"{robot}","n":2}}',),
         ('{"team":"E10","cost_centre":"XE1","label":"e1","id":"E1x"}',),
-        ("E10 and E2b ran E30",),
+        ("E10 and E2b ran E30 on key_E1",),
     ]
 
 

@@ -1,8 +1,8 @@
 -- Cells of the analyst file's text columns (`column_cells`, the distinct cells of each column and their rows)
 -- that still name a person: a name or an email anywhere inside it (case-insensitive), an engineer id in its own
--- case as a whole token, the whole cell or inside longer text (a JSON string, a label) with no letter or digit
--- either side, so E1 is found in {"engineer":"E1"} or "E1-team" but not in E10 or XE1. Each matching identity
--- counts the cell's rows once. Every distinct cell is tested once, and the substring test is an equi-join: an
+-- case as a whole word, the whole cell or inside longer text (a JSON string, a label) with no letter, digit or
+-- underscore either side (a regex word boundary), so E1 is found in {"engineer":"E1"} or "E1-team" but not in
+-- E10, XE1 or key_E1. Each matching identity counts the cell's rows once. Every distinct cell is tested once, and the substring test is an equi-join: an
 -- identity inside a cell puts each of its 3-character grams in the cell, so only the cells holding the
 -- identity's rarest gram are tested with `contains` (identities shorter than a gram are tested against every
 -- cell), and only those that contain an engineer id are tested for its token boundaries.
@@ -58,7 +58,7 @@ matches as (
     inner join contained using (low)
     inner join people using (person)
     where people.kind <> 'engineer'
-        or regexp_matches(cells.cell, '(^|[^A-Za-z0-9])' || regexp_escape(people.value) || '([^A-Za-z0-9]|$)')
+        or regexp_matches(cells.cell, '(^|[^A-Za-z0-9_])' || regexp_escape(people.value) || '([^A-Za-z0-9_]|$)')
     group by cells.cell
 ),
 
