@@ -3,10 +3,16 @@
 Every value that names a person (engineer id, display name, email, a provider principal that is an email) is
 replaced, in every text column of every mart, by an HMAC-SHA256 pseudonym under a key the caller supplies
 (from the environment, never from config). The same person gets the same pseudonym in every table and every
-build made with the same key, so analysts can join and trend; without the key nobody can map one back. Team
-and level aggregates of fewer than k engineers are left out. The tables keep their documented COMMENTs; the
-core schema (raw identities) is not in the file. The file is built aside and published with `os.replace`, in
-the same storage version as the warehouse, so DuckDB >= 1.4 opens it read-only.
+build made with the same key, so analysts can join and trend; without the key nobody can map one back. A cell
+that is an identity becomes its pseudonym; a JSON object (mart.focus.Tags) keeps its members in their order with
+each top-level string value that is an identity replaced the same way. The rewrite of a cell depends on its
+value, the key and the identities alone, never on other rows, so a build over a file of changed rows (with the
+same core identity tables) gives those rows exactly as a full build does. Before publishing, a leak check refuses
+any text cell that still holds a name or an email anywhere, or an engineer id as a word (no letter, digit or
+underscore on either side: inside JSON, a label or a sentence). Team and level aggregates of fewer than k
+engineers are left out. The tables keep their documented COMMENTs; the core schema (raw identities) is not in
+the file. The file is built aside and published with `os.replace`, in the same storage version as the
+warehouse, so DuckDB >= 1.4 opens it read-only.
 """
 
 from __future__ import annotations

@@ -87,9 +87,35 @@ def test_each_cell_naming_a_person_becomes_its_pseudonym_in_every_case_and_the_r
     assert report.tables == {"mart.comp_mix": 1, "mart.notes": 3, "mart.people": 5, "mart.team_monthly": 1}
 
 
+def test_identities_inside_a_json_object_become_their_pseudonyms_and_near_misses_keep_their_value(
+    tmp_path: Path,
+) -> None:
+    notes = [
+        '{"engineer":"E1","team":"A","cost_centre":"CC-1"}',  # mart.focus.Tags
+        '{"engineer":"E2","team":"A"}',
+        '{"principal":"ROBOT@acme.example","n":2}',  # an email string value, in another case
+        '{"team":"E10","cost_centre":"XE1","label":"e1","id":"E1x"}',  # near misses of E1: nobody
+        "E10 and E2b ran E30 on key_E1",  # near misses in free text (an underscore joins a word)
+    ]
+    warehouse = _warehouse(tmp_path / "w.duckdb", notes)
+    build_analyst(warehouse, tmp_path / "analyst.duckdb", KEY, 2)
+    e1, e2 = _pseudonym("engineer", "E1"), _pseudonym("engineer", "E2")
+    robot = _pseudonym("email", "robot@acme.example")
+    assert _rows(tmp_path / "analyst.duckdb", "select note from mart.notes order by rowid") == [
+        (f'{{"engineer":"{e1}","team":"A","cost_centre":"CC-1"}}',),
+        (f'{{"engineer":"{e2}","team":"A"}}',),
+        (f'{{"principal":"{robot}","n":2}}',),
+        ('{"team":"E10","cost_centre":"XE1","label":"e1","id":"E1x"}',),
+        ("E10 and E2b ran E30 on key_E1",),
+    ]
+
+
 @pytest.mark.parametrize(
     ("notes", "column", "cells"),
     [
+        (['{"tags":{"engineer":"E1"}}'], "note", 1),  # an engineer id in nested JSON, which is not rewritten
+        (['["E2","E1"]', '["E2","E1"]'], "note", 4),  # two ids in a JSON array, on two rows
+        (["E3: on call", "owner E1-team", "(E2)"], "note", 3),  # an id inside text, at its token boundaries
         (["ask ANN LEE about it"], "note", 1),  # a name inside longer text, in another case
         (["ping xu", "ping xu", "fine"], "note", 2),  # a two-letter name, on two rows
         (["cy diaz and xu agreed"], "note", 2),  # two people in one cell count twice

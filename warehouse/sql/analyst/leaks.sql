@@ -1,20 +1,17 @@
 -- Cells of the analyst file's text columns (`column_cells`, the distinct cells of each column and their rows)
--- that still name a person: an engineer id as the whole cell, a name or an email anywhere inside it
--- (case-insensitive). Each matching identity counts the cell's rows once. Every distinct cell is tested once,
--- and the substring test is an equi-join: an identity inside a cell puts each of its 3-character grams in the
--- cell, so only the cells holding the identity's rarest gram are tested with `contains` (identities shorter
--- than a gram are tested against every cell).
+-- that still name a person: a name or an email anywhere inside it (case-insensitive), an engineer id in its own
+-- case as a whole word, the whole cell or inside longer text (a JSON string, a label) with no letter, digit or
+-- underscore either side (a regex word boundary), so E1 is found in {"engineer":"E1"} or "E1-team" but not in
+-- E10, XE1 or key_E1. Each matching identity counts the cell's rows once. Every distinct cell is tested once, and the substring test is an equi-join: an
+-- identity inside a cell puts each of its 3-character grams in the cell, so only the cells holding the
+-- identity's rarest gram are tested with `contains` (identities shorter than a gram are tested against every
+-- cell), and only those that contain an engineer id are tested for its token boundaries.
 with cells as (
     select distinct cell, lower(cell) as low from column_cells
 ),
 
 people as (
     select row_number() over () as person, kind, value, lower(value) as low from identities
-),
-
-inside as (
-    -- every identity but an engineer id is looked for inside cells
-    select * from people where kind <> 'engineer'
 ),
 
 lows as (
@@ -31,8 +28,8 @@ gram_cells as (
 ),
 
 person_grams as (
-    select inside.person, substr(inside.low, i, 3) as gram
-    from inside, unnest(range(1, length(inside.low) - 1)) as r(i)
+    select people.person, substr(people.low, i, 3) as gram
+    from people, unnest(range(1, length(people.low) - 1)) as r(i)
 ),
 
 rarest as (
@@ -44,26 +41,24 @@ rarest as (
 ),
 
 contained as (
-    select low_grams.low, inside.person
+    select low_grams.low, people.person
     from rarest
     inner join low_grams using (gram)
-    inner join inside using (person)
-    where contains(low_grams.low, inside.low)
+    inner join people using (person)
+    where contains(low_grams.low, people.low)
     union all
-    select lows.low, inside.person
+    select lows.low, people.person
     from lows
-    inner join inside on length(inside.low) < 3 and contains(lows.low, inside.low)
+    inner join people on length(people.low) < 3 and contains(lows.low, people.low)
 ),
 
 matches as (
     select cells.cell, count(*) as people
     from cells
     inner join contained using (low)
-    group by cells.cell
-    union all
-    select cells.cell, count(*) as people
-    from cells
-    inner join people on people.kind = 'engineer' and people.value = cells.cell
+    inner join people using (person)
+    where people.kind <> 'engineer'
+        or regexp_matches(cells.cell, '(^|[^A-Za-z0-9_])' || regexp_escape(people.value) || '([^A-Za-z0-9_]|$)')
     group by cells.cell
 ),
 
