@@ -25,6 +25,7 @@ from warehouse.incremental import (
     analyst_reusable,
     current_state,
     forget_state,
+    partition_day,
     plan,
     read_state,
     write_state,
@@ -73,7 +74,7 @@ def month_end(month: date) -> date:
 def open_month(settings: Settings, closed: list[date]) -> date | None:
     """Where corrections of closed months are posted: the latest month with lake data that is still open,
     else the month after the last closed one."""
-    months = {date.fromisoformat(p.parent.name.split("=", 1)[1]).replace(day=1) for p in lake_files(settings)}
+    months = {partition_day(p).replace(day=1) for p in lake_files(settings)}
     open_data = sorted(m for m in months if m not in closed)
     if open_data:
         return open_data[-1]
