@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import sqlite3
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -120,18 +122,23 @@ def test_the_check_ingest_runs_gives_the_parsers_rejects_and_stats(
 
 
 def test_validated_lines_are_kept_one_part_per_batch(tmp_path: Path) -> None:
-    """Six deliveries (three distinct files) read in one batch leave one Parquet part, not one per file
-    (thousands of small files cost more to write and read back than the parse); a second read parses nothing."""
+    """Six deliveries (three distinct files) read in one batch leave one Parquet part and one marks index,
+    not a file per delivery (thousands of small files cost more to write and read back than the parse);
+    a second read parses nothing."""
     files = _corpus(tmp_path)
     folder = tmp_path / "parsed"
     with parsed_lines(folder):
         first = parser(SRC)(files)
         parts = sorted(folder.rglob("*.parquet"))
-        marks = sorted(folder.rglob("*.json"))
+        kept = sorted(p.name for p in folder.rglob("*") if p.is_file())
         for f in files:
             f.path.write_text("not what was parsed\n")  # read again, these bytes would be rejected
         again = parser(SRC)(files)
     assert len(parts) == 1
-    assert len(marks) == len({f.sha256 for f in files}) == 3  # the two engineers deliver the same bytes
+    assert kept == sorted([parts[0].name, "marks.sqlite"])
+    with closing(sqlite3.connect(next(folder.rglob("marks.sqlite")))) as index:
+        marked = index.execute("select sha256, part from marks order by sha256").fetchall()
+    # one mark per distinct file: the two engineers deliver the same bytes
+    assert marked == [(sha, parts[0].name) for sha in sorted({f.sha256 for f in files})]
     for got, want in zip(_frames(again), _frames(first), strict=True):
         assert_frame_equal(got, want)

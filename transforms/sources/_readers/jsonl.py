@@ -8,8 +8,10 @@ deliveries, source, provider, publisher)` (the canonical rows the lines merge in
 
 Memory stays bounded however many files there are. Files are read in batches of at most
 `batch_bytes()` of text; each file keeps only its usage lines and rejects (slim columns, no text, no
-owner), in one Parquet file per batch (`<folder>/part-<batch id>.parquet`, a `raw_sha256` column) with
-its line count and that part's name in `<sha256>.json`. The folder is the
+owner), in one Parquet file per batch (`<folder>/part-<batch id>.parquet`, a `raw_sha256` column); the
+marks index `<folder>/marks.sqlite` maps each sha256 to its line count, its text size and the part its
+lines are in (one indexed lookup per read, however long the history; a file per delivery would cost an
+inode per delivery). The folder is the
 `parsed_lines` one when the pipeline set it (ingest writes it, the lake build reads it: each file is
 parsed once), else scratch. The merge then runs bucket by bucket: every line of one natural key hashes
 to the same bucket, so merging each bucket alone equals merging everything at once (every file and
@@ -22,11 +24,12 @@ date, so a long window is never in memory at once.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -59,6 +62,11 @@ ROW_GROUP_ROWS = 16_384
 SPLIT_BUFFER_ROWS = 512 * 1024
 # Scratch Parquet (buckets, merged rows) is written once and read once: fast to write beats small.
 SCRATCH_COMPRESSION = "lz4"
+# How the staged lines are laid out (part in the stage folder's version): a new layout never reads an old one.
+STAGE_LAYOUT = "parts+marks.sqlite"
+MARKS_INDEX = "marks.sqlite"
+# A writer holds the index for one batch's insert; a reader waits this long for it, at most.
+MARKS_TIMEOUT_S = 60.0
 
 
 def batch_bytes() -> int:
@@ -91,8 +99,44 @@ def _stage(spec: SourceSpec, work: Path) -> Path:
     root = parsed_lines_folder()
     if root is None:
         return work / "staged"
-    version = hashlib.sha256((reader_sql("jsonl") + spec.mapping_sql()).encode()).hexdigest()[:12]
+    version = hashlib.sha256((STAGE_LAYOUT + reader_sql("jsonl") + spec.mapping_sql()).encode()).hexdigest()[:12]
     return root / spec.id / version
+
+
+# One staged delivery's mark: its counted lines, its text bytes, the part holding its kept lines.
+_Mark = tuple[int, int, str]
+
+
+def _marks_index(stage: Path) -> sqlite3.Connection:
+    """The stage's marks index (created on first use): sha256 → parsed lines, text bytes, part."""
+    con = sqlite3.connect(stage / MARKS_INDEX, timeout=MARKS_TIMEOUT_S)
+    con.execute(
+        "create table if not exists marks (sha256 text primary key, parsed integer not null,"
+        " text_bytes integer not null, part text not null) without rowid"
+    )
+    return con
+
+
+def _staged_marks(stage: Path, shas: set[str]) -> dict[str, _Mark]:
+    """The marks of the deliveries among `shas` that are staged already (an indexed lookup)."""
+    if not shas:
+        return {}
+    with closing(_marks_index(stage)) as con:
+        con.execute("create temp table wanted (sha256 text primary key) without rowid")
+        con.executemany("insert or ignore into wanted values (?)", ((s,) for s in shas))
+        found = con.execute(
+            "select m.sha256, m.parsed, m.text_bytes, m.part from marks as m join wanted using (sha256)"
+        ).fetchall()
+    return {sha: (int(parsed), int(text), str(part)) for sha, parsed, text, part in found}
+
+
+def _mark(stage: Path, marks: dict[str, _Mark]) -> None:
+    """Record staged deliveries in the index, in one transaction, after their part is in place."""
+    with closing(_marks_index(stage)) as con, con:
+        con.executemany(
+            "insert or replace into marks values (?, ?, ?, ?)",
+            ((sha, parsed, text, part) for sha, (parsed, text, part) in marks.items()),
+        )
 
 
 def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False) -> ParseResult:
@@ -111,29 +155,31 @@ def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False
     with scratch_dir() as work:
         stage = _stage(spec, work)
         stage.mkdir(parents=True, exist_ok=True)
-        todo: dict[str, RawFile] = {}  # each file once, even when two engineers delivered it
+        unique: dict[str, RawFile] = {}  # each file once, even when two engineers delivered it
         for f in files:
             if not f.path.is_file():  # raw keeps every delivery: a missing one is a bug, not bad data
                 raise FileNotFoundError(f.path)
-            if f.sha256 not in todo and not (stage / f"{f.sha256}.json").exists():
-                todo[f.sha256] = f
+            unique.setdefault(f.sha256, f)
+        marks = _staged_marks(stage, set(unique))
         not_utf8: set[str] = set()
-        for number, batch in enumerate(_batches(list(todo.values()))):
-            not_utf8 |= _stage_batch(con, batch, stage, work / f"batch-{number}.parquet")
+        todo = [f for sha, f in unique.items() if sha not in marks]
+        for number, batch in enumerate(_batches(todo)):
+            staged, unreadable = _stage_batch(con, batch, stage, work / f"batch-{number}.parquet")
+            marks.update(staged)
+            not_utf8 |= unreadable
         for f in files:  # the first unreadable delivery, in delivery order
             if f.sha256 in not_utf8:
                 raise UnreadableFile(f.name, None, "not UTF-8")
-        marks = {f.sha256: json.loads((stage / f"{f.sha256}.json").read_text()) for f in files}
         # a delivery's lines are read from the one part its mark names (an older part may hold them too)
-        index = file_index(files, [str(stage / marks[f.sha256]["part"]) for f in files]).with_row_index("delivery")
+        index = file_index(files, [str(stage / marks[f.sha256][2]) for f in files]).with_row_index("delivery")
         index = index.cast({"delivery": pl.Int64}).with_columns(
-            parsed=pl.Series([int(marks[f.sha256]["parsed"]) for f in files], dtype=pl.Int64)
+            parsed=pl.Series([marks[f.sha256][0] for f in files], dtype=pl.Int64)
         )
         con.register("deliveries_frame", index)
         con.execute("create temp table deliveries as select * from deliveries_frame")
         con.unregister("deliveries_frame")
-        parts = sorted({str(stage / m["part"]) for m in marks.values() if m["part"]})
-        text = sum(int(m["text_bytes"]) for m in marks.values())
+        parts = sorted({str(stage / marks[sha][2]) for sha in unique})
+        text = sum(marks[sha][1] for sha in unique)
         buckets = max(1, math.ceil(text / min(BUCKET_BYTES, max(1, engine_limits().memory_limit // 4))))
         spill = rows_on_disk_folder()
         rows_dir = work / "rows" if spill is None or dates_only else Path(tempfile.mkdtemp(prefix="rows-", dir=spill))
@@ -167,10 +213,12 @@ def read(spec: SourceSpec, files: Sequence[RawFile], *, dates_only: bool = False
     return finish(rows, rejects, stats, written if on_disk else ())
 
 
-def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Path, out: Path) -> set[str]:
+def _stage_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Path, out: Path
+) -> tuple[dict[str, _Mark], set[str]]:
     """Parse one batch of files (one delivery each) and keep their usage lines and rejects in one part,
-    `stage/part-<id>.parquet`, with each file's counts and part in `stage/<sha256>.json`; return the
-    sha256s that are not UTF-8.
+    `stage/part-<id>.parquet`, with each file's counts and part in the marks index; return those marks
+    and the sha256s that are not UTF-8.
 
     One part per batch, not one per file: writing and reading thousands of small Parquet files costs
     more than the parse. The part's name comes from the batch's sha256s, so staging it again writes
@@ -200,13 +248,13 @@ def _stage_batch(con: duckdb.DuckDBPyConnection, batch: list[RawFile], stage: Pa
         kept.write_parquet(str(out), compression="zstd")
         os.replace(out, stage / part)  # a part of the same name holds the same lines
     con.execute("drop table lines")
-    for delivery, f in enumerate(batch):
-        if f.sha256 in not_utf8:
-            continue
-        mark = stage / f".{f.sha256}.json.tmp"
-        mark.write_text(json.dumps({"parsed": int(counts[delivery][0]), "text_bytes": text[delivery], "part": part}))
-        os.replace(mark, stage / f"{f.sha256}.json")  # written last: the lines are complete
-    return not_utf8
+    marks = {
+        f.sha256: (int(counts[delivery][0]), text[delivery], part)
+        for delivery, f in enumerate(batch)
+        if f.sha256 not in not_utf8
+    }
+    _mark(stage, marks)  # written last: the lines are complete
+    return marks, not_utf8
 
 
 def _bucket_lines(
