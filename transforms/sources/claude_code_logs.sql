@@ -59,7 +59,7 @@ classified as (
         top[1] as usage_json,
         top[2] as ts_json,
         top[3] as id_json,
-        top[4] as model_json
+        top[4] ->> '$' as model_text
     from parsed
 ),
 flagged as (
@@ -68,7 +68,7 @@ flagged as (
         coalesce(kinds[1], 'ABSENT') as usage_kind,
         root_kind = 'OBJECT'
             and coalesce(kinds[1], 'ABSENT') not in ('ABSENT', 'NULL')
-            and coalesce(model_json ->> '$', '') <> '<synthetic>' as has_usage
+            and coalesce(model_text, '') <> '<synthetic>' as has_usage
     from classified
 ),
 fields as (
@@ -89,24 +89,40 @@ fields as (
         case when has_usage then ts_json ->> '$' end as ts_val,
         case when has_usage then coalesce(json_type(id_json), 'ABSENT') end as id_kind,
         case when has_usage then id_json ->> '$' end as message_id,
-        case when has_usage then model_json ->> '$' end as model_raw
+        case when has_usage then model_text end as model_raw
     from flagged
+),
+-- each value's text cast once, for its check and its value (a macro would repeat the cast)
+cast_fields as (
+    select
+        *,
+        timestamp_parsed(ts_kind, ts_val) as ts_parsed,
+        try_cast(vals[2] as bigint) as input_n,
+        try_cast(vals[3] as bigint) as output_n,
+        try_cast(vals[4] as bigint) as cache_read_n,
+        try_cast(vals[6] as bigint) as cache_write_n,
+        try_cast(vals[7] as bigint) as cache_5m_n,
+        try_cast(vals[8] as bigint) as cache_1h_n
+    from fields
 ),
 checked_fields as (
     select
         *,
         case when has_usage and usage_kind <> 'OBJECT' then 'not an object' end as usage_reason,
-        case when has_usage then timestamp_reason(ts_kind, ts_val, false) end as ts_reason,
+        case when has_usage then timestamp_reason_parsed(ts_kind, ts_parsed, false) end as ts_reason,
         case when has_usage then string_reason(id_kind, message_id, false) end as id_reason,
-        case when has_usage then int_reason(coalesce(kinds[2], 'ABSENT'), vals[2], false) end as input_reason,
-        case when has_usage then int_reason(coalesce(kinds[3], 'ABSENT'), vals[3], false) end as output_reason,
-        case when has_usage then int_reason(coalesce(kinds[4], 'ABSENT'), vals[4], true) end as cache_read_reason,
+        case when has_usage then int_reason_cast(coalesce(kinds[2], 'ABSENT'), input_n, false) end as input_reason,
+        case when has_usage then int_reason_cast(coalesce(kinds[3], 'ABSENT'), output_n, false) end as output_reason,
         case
-            when has_usage and not has_cache_split then int_reason(coalesce(kinds[6], 'ABSENT'), vals[6], true)
+            when has_usage then int_reason_cast(coalesce(kinds[4], 'ABSENT'), cache_read_n, true)
+        end as cache_read_reason,
+        case
+            when has_usage and not has_cache_split
+                then int_reason_cast(coalesce(kinds[6], 'ABSENT'), cache_write_n, true)
         end as cache_write_reason,
-        case when has_usage then int_reason(coalesce(kinds[7], 'ABSENT'), vals[7], true) end as cache_5m_reason,
-        case when has_usage then int_reason(coalesce(kinds[8], 'ABSENT'), vals[8], true) end as cache_1h_reason
-    from fields
+        case when has_usage then int_reason_cast(coalesce(kinds[7], 'ABSENT'), cache_5m_n, true) end as cache_5m_reason,
+        case when has_usage then int_reason_cast(coalesce(kinds[8], 'ABSENT'), cache_1h_n, true) end as cache_1h_reason
+    from cast_fields
 ),
 -- the first failing check, in this order
 validated as (
@@ -143,16 +159,17 @@ select
     counted and has_usage and problem is null as is_usage,
     owner,
     message_id,
-    timestamp_value_of(ts_kind, ts_val) as ts,
+    timestamp_value_parsed(ts_parsed) as ts,
     model_raw,
     vals[9] as service_tier,
     vals[10] as speed,
     vals[11] as inference_geo,
-    int_value_of(vals[2]) as uncached_input_tokens,
-    int_value_of(vals[4]) as cache_read_tokens,
-    case when has_cache_split then int_value_of(vals[7]) else int_value_of(vals[6]) end as cache_write_5m_tokens,
-    case when has_cache_split then int_value_of(vals[8]) else 0 end as cache_write_1h_tokens,
-    int_value_of(vals[3]) as output_tokens
+    int_value_cast(input_n) as uncached_input_tokens,
+    int_value_cast(cache_read_n) as cache_read_tokens,
+    case when has_cache_split then int_value_cast(cache_5m_n) else int_value_cast(cache_write_n) end
+        as cache_write_5m_tokens,
+    case when has_cache_split then int_value_cast(cache_1h_n) else 0 end as cache_write_1h_tokens,
+    int_value_cast(output_n) as output_tokens
 from validated;
 
 create or replace temp macro source_rows(lines, deliveries, source, provider, publisher) as table

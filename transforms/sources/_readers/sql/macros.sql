@@ -18,18 +18,22 @@ create or replace temp macro absent_reason(kind, optional) as
 -- split of a shared route multiplies in (warehouse/sql/core/spend_computed.sql).
 create or replace temp macro max_count() as 10000000000::bigint;
 
-create or replace temp macro int_reason(kind, val, optional) as
+-- `n` = try_cast(val as bigint), cast once by the caller: a mapping that keeps the cast in a column of its
+-- own casts each value once for its check and its value (a macro repeats its argument where it is used).
+create or replace temp macro int_reason_cast(kind, n, optional) as
     case
         when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
         when kind not in ('BIGINT', 'UBIGINT') then 'not an integer'
-        when try_cast(val as bigint) is null then 'out of range (over 10000000000)'
-        when try_cast(val as bigint) < 0 then 'negative'
-        when try_cast(val as bigint) > max_count() then 'out of range (over 10000000000)'
+        when n is null then 'out of range (over 10000000000)'
+        when n < 0 then 'negative'
+        when n > max_count() then 'out of range (over 10000000000)'
     end;
 
+create or replace temp macro int_reason(kind, val, optional) as int_reason_cast(kind, try_cast(val as bigint), optional);
+
 -- The value of a count that passed `int_reason`; 0 for anything else, so no expression overflows.
-create or replace temp macro int_value_of(val) as
-    coalesce(if(try_cast(val as bigint) between 0 and max_count(), try_cast(val as bigint), null), 0);
+create or replace temp macro int_value_cast(n) as coalesce(if(n between 0 and max_count(), n, null), 0);
+create or replace temp macro int_value_of(val) as int_value_cast(try_cast(val as bigint));
 
 -- A decimal is read through its text at DECIMAL(38,12); a number too large for it is 'out of range'.
 create or replace temp macro decimal_reason(kind, val, optional) as
@@ -72,17 +76,22 @@ create or replace temp macro timestamp_parsed(kind, val) as
 create or replace temp macro timestamp_in_range(ts) as
     ts >= timestamptz '1970-01-01 00:00:00+00' and ts < timestamptz '2100-01-01 00:00:00+00';
 
-create or replace temp macro timestamp_value_of(kind, val) as
-    if(timestamp_in_range(timestamp_parsed(kind, val)), timestamp_parsed(kind, val), null);
+-- `ts` = timestamp_parsed(kind, val), parsed once by the caller (see `int_reason_cast`).
+create or replace temp macro timestamp_value_parsed(ts) as if(timestamp_in_range(ts), ts, null);
 
-create or replace temp macro timestamp_reason(kind, val, optional) as
+create or replace temp macro timestamp_reason_parsed(kind, ts, optional) as
     case
         when kind in ('ABSENT', 'NULL') then absent_reason(kind, optional)
-        when timestamp_parsed(kind, val) is null then 'not a timestamp'
-        when not timestamp_in_range(timestamp_parsed(kind, val)) and kind in ('BIGINT', 'UBIGINT')
+        when ts is null then 'not a timestamp'
+        when not timestamp_in_range(ts) and kind in ('BIGINT', 'UBIGINT')
             then 'out of range (1970 to 2099; Unix time in seconds, not milliseconds)'
-        when not timestamp_in_range(timestamp_parsed(kind, val)) then 'out of range (1970 to 2099)'
+        when not timestamp_in_range(ts) then 'out of range (1970 to 2099)'
     end;
+
+create or replace temp macro timestamp_value_of(kind, val) as timestamp_value_parsed(timestamp_parsed(kind, val));
+
+create or replace temp macro timestamp_reason(kind, val, optional) as
+    timestamp_reason_parsed(kind, timestamp_parsed(kind, val), optional);
 
 -- The same on a JSON value `j` and a JSON path `p`: each use looks the value up again.
 create or replace temp macro json_kind(j, p) as coalesce(json_type(j, p), 'ABSENT');
