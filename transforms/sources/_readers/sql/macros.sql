@@ -29,7 +29,8 @@ create or replace temp macro int_reason_cast(kind, n, optional) as
         when n > max_count() then 'out of range (over 10000000000)'
     end;
 
-create or replace temp macro int_reason(kind, val, optional) as int_reason_cast(kind, try_cast(val as bigint), optional);
+create or replace temp macro int_reason(kind, val, optional) as
+    int_reason_cast(kind, try_cast(val as bigint), optional);
 
 -- The value of a count that passed `int_reason`; 0 for anything else, so no expression overflows.
 create or replace temp macro int_value_cast(n) as coalesce(if(n between 0 and max_count(), n, null), 0);
