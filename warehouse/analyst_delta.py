@@ -27,7 +27,7 @@ import duckdb
 from transforms.common import connect
 from warehouse.analyst import build_analyst
 from warehouse.build import STORAGE_VERSION, BuildReport, run_sql, sql_text
-from warehouse.incremental import ZONE_DAYS, Grain, covers, grain
+from warehouse.incremental import Grain, covers, grain
 from warehouse.models import model_graph
 
 # The core tables the analyst file's identities are read from, as the changes file carries them
@@ -65,8 +65,7 @@ class _Made:
         if self.grain is None:
             return "true"
         if self.grain.kind == "month":
-            params = {"months": list(self.months), "reach": self.grain.reach, "zone_days": ZONE_DAYS}
-            run_sql(con, sql_text("incremental/model_months"), params)
+            run_sql(con, sql_text("incremental/model_months"), {"months": list(self.months)})
         return covers(self.grain)
 
 

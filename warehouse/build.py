@@ -254,7 +254,7 @@ class _Delta:
 
 def _window(upstream: Grain, reader: Grain) -> str:
     """The rows of a grain table a model of grain `reader` needs to recompute its changed days, or its months
-    (the days and months they read: incremental/model_months.sql)."""
+    (the days and months they read: incremental/model_reads.sql)."""
     if reader.kind == "day":
         keys = "select day from delta.main.changed_days"
     elif upstream.kind == "month":
@@ -312,8 +312,8 @@ def _mark_months(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Gra
         return f"the data window of {g.edges[0] if g.edges else ''} appeared or vanished"
     upstream = [d.months[dep] for dep in model.depends_on if dep in d.months]
     d.months[model.name] = g.months(d.plan.days, upstream, moved)
-    params = {"months": list(d.months[model.name]), "reach": g.reach, "zone_days": ZONE_DAYS}
-    run_sql(con, sql_text("incremental/model_months"), params)
+    run_sql(con, sql_text("incremental/model_months"), {"months": list(d.months[model.name])})
+    run_sql(con, sql_text("incremental/model_reads"), {"reach": g.reach, "zone_days": ZONE_DAYS})
     return None
 
 
