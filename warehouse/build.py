@@ -307,6 +307,9 @@ def _whole_reason(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Gr
 def _mark_months(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain) -> str | None:
     """Fill `delta.main.model_months` with the months a month-grain model recomputes (None), or say why it
     must be recomputed whole."""
+    if g.edges is not None and g.edges[0] not in {m.creates for m in model_graph() if m.name in model.depends_on}:
+        # its edges are read after the build has updated the table: only a table the model reads is
+        raise ValueError(f"warehouse/sql/{model.name}.sql: edges names {g.edges[0]}, a table it does not read")
     moved = _moved(con, d, g)
     if moved is None:
         return f"the data window of {g.edges[0] if g.edges else ''} appeared or vanished"

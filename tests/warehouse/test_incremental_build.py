@@ -21,7 +21,7 @@ from tests.warehouse.test_warehouse_build import ROSTER, _build_world, _write
 from warehouse.analyst import build_analyst
 from warehouse.analyst_delta import can_update, key_fingerprint
 from warehouse.build import BuildReport, TieOutError, build
-from warehouse.incremental import analyst_reusable, read_state, state_path
+from warehouse.incremental import Grain, analyst_reusable, grain, read_state, state_path
 from warehouse.models import model_graph
 
 
@@ -477,3 +477,28 @@ def test_the_first_lake_days_after_an_empty_lake_rebuild_the_monthly_marts_whole
     assert set(MONTHLY) <= set(report.rebuilt)
     _assert_same_as_full(world, tmp_path)
     _same_analyst_as_full(world, tmp_path)
+
+
+def test_a_grain_header_reads_its_trailing_window_and_edges() -> None:
+    header = "-- grain: month month; trailing 90 days; edges core.fct_usage_daily(usage_date)\ncreate table x as"
+    assert grain(header) == Grain("month", "month", reach=89, edges=("core.fct_usage_daily", "usage_date"))
+    assert grain("-- grain: day billing_date where charge_class is null") == Grain(
+        "day", "billing_date", "charge_class is null"
+    )
+    with pytest.raises(ValueError, match="unreadable grain header clause"):
+        grain("-- grain: month month; trailing ninety days")
+    with pytest.raises(ValueError, match="month-grain clauses"):
+        grain("-- grain: day billing_date; trailing 90 days")
+
+
+def test_the_months_a_changed_day_reaches_follow_the_window_and_the_time_zone() -> None:
+    plain, trailing = Grain("month", "month"), Grain("month", "month", reach=89)
+    # 03-01 may hold usage of 02-28 (reporting time zone): February and March
+    assert plain.months([date(2026, 3, 1)]) == _months("2026-02", "2026-03")
+    # ...and every month whose 90 days ending at its last day hold 02-27..03-03: up to May (05-31 - 89 = 03-03)
+    assert trailing.months([date(2026, 3, 1)]) == _months("2026-02", "2026-03", "2026-04", "2026-05")
+    # a month-grain table it reads recomputed April: April, and the months whose window reaches into it
+    assert trailing.months([], [_months("2026-04")]) == _months("2026-04", "2026-05", "2026-06", "2026-07")
+    # the last day moved from 03-04 to 04-05 (no time zone: the edge is a usage day)
+    assert plain.months([], [], [(date(2026, 3, 4), date(2026, 4, 5))]) == _months("2026-03", "2026-04")
+    assert plain.months([]) == ()
