@@ -321,8 +321,8 @@ def _mark_months(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Gra
 
 
 def _run_whole(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, graph: Sequence[Model]) -> None:
-    _register_usage(con, d.inputs, d.inputs.lake_files)
-    if "src_usage" in model.sources:
+    if "src_usage" in model.sources:  # registering the whole lake's files is not free: only for its readers
+        _register_usage(con, d.inputs, d.inputs.lake_files)
         d.reads[model.name] = _days(d.inputs.lake_files)
     con.execute("use wh")
     if model.published:
@@ -337,8 +337,8 @@ def _run_whole(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, graph: S
 
 def _run_grain(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain, graph: Sequence[Model]) -> None:
     by_name = {m.name: m for m in graph}
-    _register_usage(con, d.inputs, d.changed_files)
     if "src_usage" in model.sources:
+        _register_usage(con, d.inputs, d.changed_files)
         d.reads[model.name] = _days(d.changed_files)
     for dep in model.depends_on:
         upstream = by_name[dep]
