@@ -147,9 +147,13 @@ class BuildReport:
     plan: Plan = FULL
     # the lake days each model (and the tie-out check) read, as the build went
     reads: dict[str, tuple[date, ...]] = field(default_factory=dict)
-    # the models an incremental build recomputed whole, and the ones it recomputed for the changed days/months
+    # the models an incremental build recomputed whole, the ones it recomputed for the changed days/months, and
+    # the ones it kept as the previous build made them (they read nothing from the lake)
     rebuilt: tuple[str, ...] = ()
     recomputed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    # the months each recomputed month-grain model recomputed
+    months: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
 
 
 def sql_text(name: str) -> str:
@@ -242,17 +246,43 @@ class _Delta:
     widened: set[str] = field(default_factory=set)  # grain models recomputed over all their rows this time
     snapshots: dict[str, str] = field(default_factory=dict)  # whole table -> its previous rows, in `delta`
     recomputed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    months: dict[str, tuple[date, ...]] = field(default_factory=dict)  # month-grain model -> months recomputed
+    # (table, column) of an `edges` clause -> its first and last value in the previous build
+    edges: dict[tuple[str, str], tuple[date | None, date | None]] = field(default_factory=dict)
 
 
 def _window(upstream: Grain, reader: Grain) -> str:
-    """The rows of a grain table a model of grain `reader` needs to recompute its changed days or months."""
+    """The rows of a grain table a model of grain `reader` needs to recompute its changed days, or its months
+    (the days and months they read: incremental/model_reads.sql)."""
     if reader.kind == "day":
-        return f"({upstream.column}) in (select day from delta.main.changed_days)"
-    if upstream.kind == "month":
-        return f"({upstream.column}) in (select month from delta.main.changed_months)"
-    return (
-        f"exists (select 1 from delta.main.changed_months c where ({upstream.column}) between c.from_day and c.to_day)"
-    )
+        keys = "select day from delta.main.changed_days"
+    elif upstream.kind == "month":
+        keys = "select month from delta.main.model_read_months"
+    else:
+        keys = "select day from delta.main.model_days"
+    return f"({upstream.column}) in ({keys})"
+
+
+def _edges(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[date | None, date | None]:
+    """The first and last value of `column` in the attached build's `table` (names from a grain header)."""
+    ((first, last),) = con.execute(f"select min({column}), max({column}) from wh.{table}").fetchall()
+    return first, last
+
+
+def _moved(con: duckdb.DuckDBPyConnection, d: _Delta, g: Grain) -> list[tuple[date, date]] | None:
+    """The days between the old and the new place of each edge of `g` that moved (None: the data window
+    appeared or vanished, so every month may change)."""
+    if g.edges is None:
+        return []
+    before, after = d.edges[g.edges], _edges(con, *g.edges)
+    moved = []
+    for old, new in zip(before, after, strict=True):
+        if old != new:
+            if old is None or new is None:
+                return None
+            moved.append((min(old, new), max(old, new)))
+    return moved
 
 
 def _whole_reason(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain) -> str | None:
@@ -274,9 +304,25 @@ def _whole_reason(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Gr
     return None
 
 
+def _mark_months(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain) -> str | None:
+    """Fill `delta.main.model_months` with the months a month-grain model recomputes (None), or say why it
+    must be recomputed whole."""
+    if g.edges is not None and g.edges[0] not in {m.creates for m in model_graph() if m.name in model.depends_on}:
+        # its edges are read after the build has updated the table: only a table the model reads is
+        raise ValueError(f"warehouse/sql/{model.name}.sql: edges names {g.edges[0]}, a table it does not read")
+    moved = _moved(con, d, g)
+    if moved is None:
+        return f"the data window of {g.edges[0] if g.edges else ''} appeared or vanished"
+    upstream = [d.months[dep] for dep in model.depends_on if dep in d.months]
+    d.months[model.name] = g.months(d.plan.days, upstream, moved)
+    run_sql(con, sql_text("incremental/model_months"), {"months": list(d.months[model.name])})
+    run_sql(con, sql_text("incremental/model_reads"), {"reach": g.reach, "zone_days": ZONE_DAYS})
+    return None
+
+
 def _run_whole(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, graph: Sequence[Model]) -> None:
-    _register_usage(con, d.inputs, d.inputs.lake_files)
-    if "src_usage" in model.sources:
+    if "src_usage" in model.sources:  # registering the whole lake's files is not free: only for its readers
+        _register_usage(con, d.inputs, d.inputs.lake_files)
         d.reads[model.name] = _days(d.inputs.lake_files)
     con.execute("use wh")
     if model.published:
@@ -291,15 +337,16 @@ def _run_whole(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, graph: S
 
 def _run_grain(con: duckdb.DuckDBPyConnection, d: _Delta, model: Model, g: Grain, graph: Sequence[Model]) -> None:
     by_name = {m.name: m for m in graph}
-    _register_usage(con, d.inputs, d.changed_files)
     if "src_usage" in model.sources:
+        _register_usage(con, d.inputs, d.changed_files)
         d.reads[model.name] = _days(d.changed_files)
     for dep in model.depends_on:
         upstream = by_name[dep]
         if not upstream.published:
             continue  # a temporary table this build already made for the changed rows (or all, if widened)
         ug = d.grains[dep]
-        where = "true" if ug is None or dep in d.widened else _window(ug, g)
+        whole = ug is None or dep in d.widened or (g.edges is not None and g.edges[0] == upstream.creates)
+        where = "true" if whole else _window(ug, g)
         con.execute(
             f"create or replace view delta.{upstream.creates} as select * from wh.{upstream.creates} where {where}"
         )
@@ -324,11 +371,7 @@ def _run_incremental(
     con.execute("attach ':memory:' as delta")
     for schema in SCHEMAS:
         con.execute(f"create schema delta.{schema}")
-    run_sql(
-        con,
-        sql_text("incremental/changed"),
-        {"days": list(plan.days), "months": list(plan.months), "zone_days": ZONE_DAYS},
-    )
+    run_sql(con, sql_text("incremental/changed"), {"days": list(plan.days)})
     graph = model_graph()
     by_name = {m.name: m for m in graph}
     grains = {m.name: grain(sql_text(m.name)) for m in graph}
@@ -338,9 +381,20 @@ def _run_incremental(
             lake_derived.add(m.name)
     wanted = set(plan.days)
     d = _Delta(inputs, plan, [p for p in inputs.lake_files if partition_day(p) in wanted], grains, lake_derived)
+    for g in grains.values():
+        if g is not None and g.edges is not None:
+            d.edges[g.edges] = _edges(con, *g.edges)  # before the build changes the table
     for done, model in enumerate(graph, start=1):
+        if model.published and model.name not in lake_derived:
+            # it reads only reference data, parameters and code, unchanged since the previous build (plan())
+            d.kept.append(model.name)
+            if progress is not None:
+                progress(done, len(graph))
+            continue
         g = grains[model.name]
         why = None if g is None else _whole_reason(con, d, model, g)
+        if why is None and g is not None and g.kind == "month":
+            why = _mark_months(con, d, model, g)
         if why is not None:
             restricted = [dep for dep in model.depends_on if dep in d.recomputed and not by_name[dep].published]
             if restricted:  # a temporary table holds the changed rows only: nothing to recompute the rest from
@@ -388,12 +442,15 @@ def _build(
     reads: dict[str, tuple[date, ...]] = {}
     rebuilt: tuple[str, ...] = ()
     recomputed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    months: dict[str, tuple[date, ...]] = {}
     try:
         con.execute("attach ? as wh (storage_version ?)", [str(build_path), STORAGE_VERSION])
         if plan.previous is not None:
             delta = _run_incremental(con, inputs, plan, progress)
-            reads, recomputed = delta.reads, tuple(delta.recomputed)
-            rebuilt = tuple(m.name for m in model_graph() if m.name not in delta.recomputed)
+            reads, recomputed, kept = delta.reads, tuple(delta.recomputed), tuple(delta.kept)
+            months = {name: delta.months[name] for name in recomputed if name in delta.months}
+            rebuilt = tuple(m.name for m in model_graph() if m.name not in recomputed + kept)
             _register_usage(con, inputs, inputs.lake_files)  # the checks tie the result out to the whole lake
         else:
             _run_models(con, inputs, progress, reads)
@@ -420,6 +477,8 @@ def _build(
         reads=reads,
         rebuilt=rebuilt,
         recomputed=recomputed,
+        kept=kept,
+        months=months,
     )
 
 

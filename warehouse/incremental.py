@@ -3,15 +3,25 @@
 A build records its `BuildState` (a fingerprint of each lake day partition, of each reference frame, of the
 closed months' books, of the SQL parameters and of the warehouse code) beside the published file. The next
 build compares: when only some lake days changed, it starts from a copy of the published file and recomputes
-only those days' rows of the day-grain tables and those months' rows of the month-grain marts; every other
-table is rebuilt whole from the (updated) tables it reads. Anything else (reference data, parameters, code,
-closed months, a rebuilt lake, no usable previous build) means a full build.
+only those days' rows of the day-grain tables and the affected months' rows of the month-grain ones; a table
+that reads nothing from the lake is kept as it was, every other table is rebuilt whole from the (updated)
+tables it reads. Anything else (reference data, parameters, code, closed months, a rebuilt lake, no usable
+previous build) means a full build.
 
 A model declares its grain in a one-line header of its SQL file (`-- grain: day billing_date`); a model with
 none is rebuilt whole. `-- grain: day <column> where <predicate>` limits the rows the grain covers (core.fct_spend:
-the closed months' frozen books and their corrections are not per lake day). `; unchanged <table>(<columns>)`
-names the columns of a whole, lake-derived table the rows depend on: when those changed for existing keys, the
-model is recomputed whole (a whole lake-derived table with no such clause is compared on every column).
+the closed months' frozen books and their corrections are not per lake day). Clauses follow, each after `; `:
+
+- `unchanged <table>(<columns>)` names the columns of a whole, lake-derived table the rows depend on: when those
+  changed for existing keys, the model is recomputed whole (a whole lake-derived table with no such clause is
+  compared on every column).
+- `trailing <n> days` (month grain): a month's rows also read the n days ending at its last day (a run rate's
+  window), so a changed day is recomputed in every month whose window holds it.
+- `edges <table>(<column>)` (month grain): the rows read that table only for the column's first and last value
+  (the data window): the table is read whole, and when either edge moves, every month from its old to its new
+  place (and the months whose trailing window reaches those days) is recomputed.
+
+A month-grain model also recomputes every month a month-grain table it reads recomputed (`Grain.months`).
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from importlib.resources import files
@@ -31,9 +41,11 @@ import duckdb
 import polars as pl
 
 STATE_VERSION = 1
-_GRAIN = re.compile(
-    r"^-- grain: (?P<kind>day|month) (?P<column>[^;]+?)(?: where (?P<where>[^;]+?))?"
-    r"(?:; unchanged (?P<table>[a-z_.]+)\((?P<columns>[^)]*)\))?\s*$"
+_GRAIN = re.compile(r"^-- grain: (?P<kind>day|month) (?P<column>.+?)(?: where (?P<where>.+?))?$")
+_CLAUSE = re.compile(
+    r"^(?:unchanged (?P<table>[a-z_.]+)\((?P<columns>[^)]*)\)"
+    r"|trailing (?P<trailing>[1-9][0-9]*) days"
+    r"|edges (?P<edges>[a-z_.]+)\((?P<edge_column>[a-z_]+)\))$"
 )
 # usage_date is billing_date in the reporting time zone: within this many days of it, either way
 ZONE_DAYS = 2
@@ -47,19 +59,64 @@ class Grain:
     column: str
     where: str = "true"
     unchanged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # month grain: the days before a month's last day its rows also read (`trailing 90 days`: 89)
+    reach: int = 0
+    # month grain: the (table, column) whose first and last value the rows read, and nothing else of the table
+    edges: tuple[str, str] | None = None
+
+    def months(
+        self,
+        days: Sequence[date],
+        upstream: Iterable[Sequence[date]] = (),
+        moved: Sequence[tuple[date, date]] = (),
+    ) -> tuple[date, ...]:
+        """The months of a month-grain model whose rows may change: those whose days (and trailing window,
+        in usage days, within ZONE_DAYS of the billing `days` that changed) hold a changed day, every month a
+        month-grain table it reads recomputed (`upstream`), and those whose window holds part of a `moved`
+        edge's range of days (from its old to its new place)."""
+        spans = [(d - timedelta(days=ZONE_DAYS), d + timedelta(days=ZONE_DAYS)) for d in days]
+        spans += [(m, _month_end(m)) for months in upstream for m in months]
+        spans += list(moved)
+        out: set[date] = set()
+        for first, last in spans:
+            month, to = first.replace(day=1), (last + timedelta(days=self.reach)).replace(day=1)
+            while month <= to:
+                out.add(month)
+                month = _next_month(month)
+        return tuple(sorted(out))
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _month_end(month: date) -> date:
+    return _next_month(month) - timedelta(days=1)
 
 
 def grain(text: str) -> Grain | None:
     """The grain a model's SQL declares on its first `-- grain:` line, or None (rebuilt whole)."""
     for line in text.splitlines():
         if line.startswith("-- grain:"):
-            found = _GRAIN.match(line)
+            head, *clauses = line.rstrip().split("; ")
+            found = _GRAIN.match(head)
             if found is None:
                 raise ValueError(f"unreadable grain header: {line!r}")
-            unchanged = {}
-            if found["table"]:
-                unchanged[found["table"]] = tuple(c.strip() for c in found["columns"].split(","))
-            return Grain(found["kind"], found["column"].strip(), found["where"] or "true", unchanged)
+            unchanged: dict[str, tuple[str, ...]] = {}
+            reach, edges = 0, None
+            for clause in clauses:
+                part = _CLAUSE.match(clause)
+                if part is None:
+                    raise ValueError(f"unreadable grain header clause {clause!r}: {line!r}")
+                if part["table"]:
+                    unchanged[part["table"]] = tuple(c.strip() for c in part["columns"].split(","))
+                elif part["trailing"]:
+                    reach = int(part["trailing"]) - 1
+                else:
+                    edges = (part["edges"], part["edge_column"])
+            if found["kind"] == "day" and (reach or edges):
+                raise ValueError(f"trailing and edges are month-grain clauses: {line!r}")
+            return Grain(found["kind"], found["column"].strip(), found["where"] or "true", unchanged, reach, edges)
     return None
 
 
@@ -103,10 +160,9 @@ class Plan:
 
     @property
     def months(self) -> tuple[date, ...]:
-        """The months whose month-grain rows are recomputed: those of the changed days, widened by the reporting
-        time zone (a billing day's usage may fall on the day before or after)."""
-        spread = range(-ZONE_DAYS, ZONE_DAYS + 1)
-        return tuple(sorted({(d + timedelta(days=i)).replace(day=1) for d in self.days for i in spread}))
+        """The months of the changed days, widened by the reporting time zone (a billing day's usage may fall on
+        the day before or after): those a month-grain model that reads only day-grain tables recomputes."""
+        return Grain("month", "month").months(self.days)
 
 
 FULL = Plan("full build asked for")
@@ -154,10 +210,9 @@ def code_version() -> str:
 
 def covers(g: Grain) -> str:
     """The rows of a model's grain an incremental build recomputes (column and predicate from its header), over
-    the `delta.main.changed_days` / `changed_months` tables of incremental/changed.sql."""
-    keys = (
-        "select day from delta.main.changed_days" if g.kind == "day" else "select month from delta.main.changed_months"
-    )
+    the `delta.main.changed_days` table of incremental/changed.sql (day grain) or the model's own months in
+    `delta.main.model_months` of incremental/model_months.sql (month grain)."""
+    keys = "select day from delta.main.changed_days" if g.kind == "day" else "select month from delta.main.model_months"
     return f"({g.column}) in ({keys}) and ({g.where})"
 
 

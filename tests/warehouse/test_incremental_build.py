@@ -21,7 +21,7 @@ from tests.warehouse.test_warehouse_build import ROSTER, _build_world, _write
 from warehouse.analyst import build_analyst
 from warehouse.analyst_delta import can_update, key_fingerprint
 from warehouse.build import BuildReport, TieOutError, build
-from warehouse.incremental import analyst_reusable, read_state, state_path
+from warehouse.incremental import Grain, analyst_reusable, grain, read_state, state_path
 from warehouse.models import model_graph
 
 
@@ -121,7 +121,7 @@ def test_a_new_day_recomputes_that_day_only_and_equals_a_full_rebuild(world: Set
     assert report.reads["core/dim_model"] == everything
     assert report.reads["checks/tie_out"] == everything
     assert set(report.reads) == {"core/fct_usage_daily", "core/dim_model", "checks/tie_out"}
-    assert sorted(report.rebuilt + report.recomputed) == sorted(m.name for m in model_graph())
+    assert sorted(report.rebuilt + report.recomputed + report.kept) == sorted(m.name for m in model_graph())
     _assert_same_as_full(world, tmp_path)
 
 
@@ -299,3 +299,206 @@ def test_a_rerun_with_nothing_changed_recomputes_no_day(world: Settings, tmp_pat
     assert report.reads["core/fct_usage_daily"] == ()
     assert report.plan.months == ()
     _assert_same_as_full(world, tmp_path)
+
+
+# mart.engineer_monthly, the bands it reads and the marts read from it: month grain, over a trailing window
+MONTHLY = (
+    "core/engineer_band_monthly",
+    "mart/engineer_monthly",
+    "mart/leaderboard",
+    "mart/comp_mix",
+    "mart/team_monthly",
+)
+KEY = "a-test-key"
+
+
+def _season(world: Settings, days: tuple[date, ...] = (date(2026, 1, 10), date(2026, 2, 10), date(2026, 4, 5))) -> None:
+    """The sample lake (2026-03-02 and 03-04) plus the 03-02 usage again on each of `days` (by default four
+    months of data, 2026-01-10 to 04-05, with a gap of weeks between days)."""
+    sample = _day(world, date(2026, 3, 2))
+    for day in days:
+        _rewrite(partition_path(world, day), _shifted(sample, (day - date(2026, 3, 2)).days))
+
+
+def _same_analyst_as_full(world: Settings, tmp_path: Path) -> None:
+    """The published (updated) analyst file equals a full analyst build of the published warehouse."""
+    full = tmp_path / "full" / "analyst.duckdb"
+    build_analyst(world.warehouse_path, full, KEY.encode(), world.privacy_k)
+    published, rebuilt = _tables(world.analyst_path), _tables(full)
+    assert list(published) == list(rebuilt)
+    for table, rows in rebuilt.items():
+        assert published[table] == rows, table
+    assert len(rebuilt["mart.engineer_monthly"]) >= 9  # it compares something
+
+
+def _monthly(world: Settings, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(world.warehouse_path), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def _months(*months: str) -> tuple[date, ...]:
+    return tuple(date.fromisoformat(f"{m}-01") for m in months)
+
+
+def _by_month(report: BuildReport, months: tuple[date, ...]) -> None:
+    """The build recomputed the monthly marts for their changed months (none of them whole): engineer_monthly
+    and its readers `months`, and kept the tables that read no lake data as they were."""
+    assert report.plan.incremental, report.plan.reason
+    assert set(MONTHLY) <= set(report.recomputed)
+    assert report.months["mart/engineer_monthly"] == months
+    for reader in ("mart/leaderboard", "mart/comp_mix", "mart/team_monthly"):
+        assert report.months[reader] == months
+    assert {"core/dim_engineer", "core/dim_alias", "core/dim_salary_band"} <= set(report.kept)
+    assert "mart/alerts" in report.rebuilt
+
+
+def test_a_new_day_inside_the_last_month_recomputes_that_month_and_brings_in_who_joined(
+    world: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(world.pseudonym_key_env, KEY)
+    _season(world, (date(2026, 1, 10), date(2026, 2, 10)))
+    new = date(2026, 3, 4)
+    kept = tmp_path / "kept.parquet"
+    os.replace(partition_path(world, new), kept)
+    build_and_publish(world)
+    joined = "select engineer_id, days_active from mart.engineer_monthly where month = '2026-03-01' order by 1"
+    # E4 joins on 03-03, after the data's last day (03-02): not on March's roster yet
+    assert _monthly(world, joined) == [("E1", 2), ("E2", 2), ("E3", 2)]
+    _rewrite(partition_path(world, new), pl.read_parquet(kept))
+    report = build_and_publish(world)
+    # March's rows only: the last day moved within March, and January and February's run rates end before it
+    _by_month(report, _months("2026-03", "2026-04", "2026-05", "2026-06"))
+    assert report.months["core/engineer_band_monthly"] == _months("2026-03")
+    assert _monthly(world, joined) == [("E1", 4), ("E2", 4), ("E3", 4), ("E4", 2)]
+    _assert_same_as_full(world, tmp_path)
+    _same_analyst_as_full(world, tmp_path)
+
+
+def test_a_new_day_in_a_new_month_adds_that_month_and_completes_the_last(
+    world: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(world.pseudonym_key_env, KEY)
+    _season(world, (date(2026, 1, 10), date(2026, 2, 10)))
+    build_and_publish(world)
+    _season(world, (date(2026, 4, 5),))
+    report = build_and_publish(world)
+    # the last day moved from 03-04 to 04-05: March is now whole, April is new; the run rates of January and
+    # February end before either day
+    _by_month(report, _months("2026-03", "2026-04", "2026-05", "2026-06", "2026-07"))
+    assert report.months["core/engineer_band_monthly"] == _months("2026-03", "2026-04")
+    e1 = "select month, days_active, run_rate_days from mart.engineer_monthly where engineer_id = 'E1' order by 1"
+    # first day 2026-01-10: the trailing 90 days of March end 03-31 and start 01-01, of April 04-05 and 01-06
+    assert _monthly(world, e1) == [
+        (date(2026, 1, 1), 22, 22),
+        (date(2026, 2, 1), 28, 50),
+        (date(2026, 3, 1), 31, 81),
+        (date(2026, 4, 1), 5, 86),
+    ]
+    assert _monthly(world, "select distinct month from mart.leaderboard order by 1")[-1] == (date(2026, 4, 1),)
+    _assert_same_as_full(world, tmp_path)
+    _same_analyst_as_full(world, tmp_path)
+
+
+def test_a_changed_day_weeks_back_changes_the_run_rates_of_the_months_after_it(
+    world: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(world.pseudonym_key_env, KEY)
+    _season(world)
+    build_and_publish(world)
+    rates = "select month, run_rate_spend_usd from mart.engineer_monthly where engineer_id = 'E1' order by 1"
+    before = _monthly(world, rates)
+    # 02-10 (54 days before the last day, 04-05) re-delivered with the 03-04 usage instead: less spend
+    day = date(2026, 2, 10)
+    _rewrite(partition_path(world, day), _shifted(_day(world, date(2026, 3, 4)), (day - date(2026, 3, 4)).days))
+    report = build_and_publish(world)
+    # every month whose trailing 90 days hold 02-08..02-12 (billing day and time zone): February to May
+    _by_month(report, _months("2026-02", "2026-03", "2026-04", "2026-05"))
+    assert report.months["core/engineer_band_monthly"] == _months("2026-02")
+    after = _monthly(world, rates)
+    assert after[0] == before[0]  # January's window ends before 02-10
+    assert all(a[1] < b[1] for a, b in zip(after[1:], before[1:], strict=True))  # February to April's hold it
+    _assert_same_as_full(world, tmp_path)
+    _same_analyst_as_full(world, tmp_path)
+
+
+def test_a_backfilled_earlier_day_moves_the_first_day_of_the_data(
+    world: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(world.pseudonym_key_env, KEY)
+    _season(world)
+    build_and_publish(world)
+    _season(world, (date(2025, 12, 20),))
+    report = build_and_publish(world)
+    # the first day moved from 2026-01-10 to 2025-12-20: every month whose days or trailing 90 days reach
+    # 12-18..01-10 (run_rate_days counts the days the data covers), up to April
+    _by_month(report, _months("2025-12", "2026-01", "2026-02", "2026-03", "2026-04"))
+    days = "select month, days_active, run_rate_days from mart.engineer_monthly where engineer_id = 'E2' order by 1"
+    assert _monthly(world, days) == [
+        (date(2025, 12, 1), 12, 12),
+        (date(2026, 1, 1), 31, 43),
+        (date(2026, 2, 1), 28, 71),
+        (date(2026, 3, 1), 31, 90),
+        (date(2026, 4, 1), 5, 90),
+    ]
+    _assert_same_as_full(world, tmp_path)
+    _same_analyst_as_full(world, tmp_path)
+
+
+def test_a_removed_last_day_drops_its_month_from_the_monthly_marts(
+    world: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(world.pseudonym_key_env, KEY)
+    _season(world)
+    build_and_publish(world)
+    partition_path(world, date(2026, 4, 5)).unlink()
+    report = build_and_publish(world)
+    _by_month(report, _months("2026-03", "2026-04", "2026-05", "2026-06", "2026-07"))
+    for table in ("engineer_monthly", "leaderboard", "comp_mix", "team_monthly"):
+        assert _monthly(world, f"select max(month) from mart.{table}") == [(date(2026, 3, 1),)], table
+    _assert_same_as_full(world, tmp_path)
+    _same_analyst_as_full(world, tmp_path)
+
+
+def test_the_first_lake_days_after_an_empty_lake_rebuild_the_monthly_marts_whole(
+    world: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(world.pseudonym_key_env, KEY)
+    _season(world)
+    aside = tmp_path / "aside"
+    shutil.move(partition_path(world, date(2026, 3, 2)).parent.parent, aside)
+    partition_path(world, date(2026, 3, 2)).parent.parent.mkdir(parents=True)
+    build_and_publish(world)
+    assert _monthly(world, "select count(*) from mart.engineer_monthly") == [(0,)]
+    shutil.rmtree(partition_path(world, date(2026, 3, 2)).parent.parent)
+    shutil.move(aside, partition_path(world, date(2026, 3, 2)).parent.parent)
+    report = build_and_publish(world)
+    assert report.plan.incremental, report.plan.reason
+    # no data window before, one now: every month is new, so the monthly marts are rebuilt whole
+    assert set(MONTHLY) <= set(report.rebuilt)
+    _assert_same_as_full(world, tmp_path)
+    _same_analyst_as_full(world, tmp_path)
+
+
+def test_a_grain_header_reads_its_trailing_window_and_edges() -> None:
+    header = "-- grain: month month; trailing 90 days; edges core.fct_usage_daily(usage_date)\ncreate table x as"
+    assert grain(header) == Grain("month", "month", reach=89, edges=("core.fct_usage_daily", "usage_date"))
+    assert grain("-- grain: day billing_date where charge_class is null") == Grain(
+        "day", "billing_date", "charge_class is null"
+    )
+    with pytest.raises(ValueError, match="unreadable grain header clause"):
+        grain("-- grain: month month; trailing ninety days")
+    with pytest.raises(ValueError, match="month-grain clauses"):
+        grain("-- grain: day billing_date; trailing 90 days")
+
+
+def test_the_months_a_changed_day_reaches_follow_the_window_and_the_time_zone() -> None:
+    plain, trailing = Grain("month", "month"), Grain("month", "month", reach=89)
+    # 03-01 may hold usage of 02-28 (reporting time zone): February and March
+    assert plain.months([date(2026, 3, 1)]) == _months("2026-02", "2026-03")
+    # ...and every month whose 90 days ending at its last day hold 02-27..03-03: up to May (05-31 - 89 = 03-03)
+    assert trailing.months([date(2026, 3, 1)]) == _months("2026-02", "2026-03", "2026-04", "2026-05")
+    # a month-grain table it reads recomputed April: April, and the months whose window reaches into it
+    assert trailing.months([], [_months("2026-04")]) == _months("2026-04", "2026-05", "2026-06", "2026-07")
+    # the last day moved from 03-04 to 04-05 (no time zone: the edge is a usage day)
+    assert plain.months([], [], [(date(2026, 3, 4), date(2026, 4, 5))]) == _months("2026-03", "2026-04")
+    assert plain.months([]) == ()

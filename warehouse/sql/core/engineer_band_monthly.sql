@@ -1,3 +1,4 @@
+-- grain: month month; edges core.fct_usage_daily(usage_date)
 -- Each roster engineer-month and the market pay band it is measured against (docs/salaries.md "Matching").
 -- Months and active days follow mart.engineer_monthly: every month of usage data, each roster row in force.
 

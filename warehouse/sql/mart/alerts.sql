@@ -49,7 +49,8 @@ month_pairs as (
     where previous.spend_usd > 0
 ),
 
-month_over_month as (
+month_over_month as materialized (
+    -- materialized: pushed down into the pairs, the threshold filter below would divide for every pair
     select
         month_pairs.engineer_id,
         rules.rule,

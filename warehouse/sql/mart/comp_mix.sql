@@ -1,3 +1,4 @@
+-- grain: month month
 create table mart.comp_mix as
 
 -- The four components of pay per month, for the whole company, each level and each team: base, stock and

@@ -1,3 +1,4 @@
+-- grain: month month; trailing 90 days; edges core.fct_usage_daily(usage_date)
 create table mart.engineer_monthly as
 
 with engineers as (

@@ -1,3 +1,4 @@
+-- grain: month month
 create table mart.leaderboard as
 
 -- Each month's spenders ranked three ways: by spend, by annualized run rate as a share of base, and by cache

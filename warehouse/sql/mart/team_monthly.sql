@@ -1,3 +1,4 @@
+-- grain: month month
 create table mart.team_monthly as
 
 -- Each team's month, from mart.engineer_monthly: head count, spend, tokens, and the team's run rate against
