@@ -30,7 +30,7 @@ import dagster as dg
 from pipelines.config import Settings
 from pipelines.defs.automation import nightly_job, pull_job
 from pipelines.defs.ingest import RAW_ASSETS
-from pipelines.services.ingest import discover
+from pipelines.services.discovery import discover
 
 INGEST_LANDING = "ingest_landing"
 SENSOR = "landing_sensor"

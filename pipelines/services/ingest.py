@@ -14,9 +14,9 @@ import hashlib
 import json
 import os
 import shutil
-import stat
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.config import Settings
+from pipelines.services.discovery import Refused, discover
 from pipelines.services.storage import append_jsonl, read_jsonl
 from transforms.common import (
     InflateLimits,
@@ -36,7 +37,7 @@ from transforms.common import (
     parsed_lines,
     scratch_dir,
 )
-from transforms.sources import check, is_source, spec
+from transforms.sources import check, is_source
 
 MANIFEST_SCHEMA = pl.Schema(
     {
@@ -64,6 +65,8 @@ QUARANTINE_SCHEMA = pl.Schema(
 # A row dated more than this after its landing is "far in the future": no partition will ever hold it.
 FUTURE_SLACK = timedelta(days=1)
 _SUFFIXES = (".gz", ".zst", ".zstd")
+# Copies queued per copying thread, at most, ahead of the file being checked in.
+COPIES_IN_FLIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -144,107 +147,16 @@ def _copies(paths: list[Path], targets: list[Path | None]) -> Iterator[str]:
         src, dst = pair
         return sha256_of(src) if dst is None else copy_hashed(src, dst)
 
-    with ThreadPoolExecutor(max_workers=min(4, max(2, os.cpu_count() or 1))) as pool:
-        yield from pool.map(one, zip(paths, targets, strict=True))
-
-
-def _visible(path: Path, root: Path) -> bool:
-    return not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A landing entry that is never read: a symlink out of landing/, or a path that is no regular file."""
-
-    path: Path
-    name: str
-    reason: str
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
-
-
-def _walk(root: Path, inbox: Path | None, refused: list[Refused], display: Path) -> list[Path]:
-    """Regular files under `root`, sorted, not following symlinked folders.
-
-    In the inbox (`inbox` set) a symlink whose target lies outside it is refused, never read; a symlink
-    inside it is read like the file it names. Sockets, FIFOs and devices are refused, never opened.
-    """
-    found: list[Path] = []
-    for folder, dirs, names in os.walk(root):
-        base = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
-        for d in dirs:
-            if (base / d).is_symlink() and inbox is not None and not _inside(base / d, inbox):
-                refused.append(
-                    Refused(
-                        base / d,
-                        str((base / d).relative_to(display)),
-                        "symlink to a folder outside landing/ (not read)",
-                    )
-                )
-        for n in sorted(names):
-            f = base / n
-            if not _visible(f, root):
-                continue
-            name = str(f.relative_to(display))
-            if f.is_symlink() and inbox is not None and not _inside(f, inbox):
-                refused.append(Refused(f, name, "symlink to a file outside landing/ (not read)"))
-            elif f.is_symlink() and not f.exists():
-                refused.append(Refused(f, name, "broken symlink (not read)"))
-            elif not stat.S_ISREG(f.stat().st_mode):
-                refused.append(Refused(f, name, "not a regular file (not read)"))
-            else:
-                found.append(f)
-    return found
-
-
-def _given(path: Path) -> None:
-    """A path named by the user must be a regular file or a folder (a FIFO or /dev/zero would hang)."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or directory")
-    mode = path.stat().st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise ValueError(f"{path}: not a regular file or folder")
-
-
-def discover(
-    source: str, paths: Sequence[Path], *, inbox: Path | None = None, refused: list[Refused] | None = None
-) -> list[tuple[Path, str, str | None]]:
-    """List (file, display name, owner) for the given paths, skipping `_`/`.` scratch parts.
-
-    For a source whose spec finds the owner in the engineer email folder (Claude Code logs), a
-    path holding `projects/` is one engineer's folder named after them; otherwise each folder directly
-    under the path is one.
-    Paths named by the user may be symlinks; with `inbox` (the landing folder being swept), entries
-    that point outside it are not read but added to `refused`, with their reason.
-    """
-    refused = refused if refused is not None else []
-    found: list[tuple[Path, str, str | None]] = []
-    for given in paths:
-        _given(given)
-        if spec(source).owner == "email_folder":
-            if not given.is_dir():
-                raise ValueError(f"{given}: {source} expects a folder named after an engineer's email")
-            owners = [given] if (given / "projects").is_dir() else sorted(p for p in given.iterdir() if p.is_dir())
-            for owner_dir in owners:
-                if owner_dir.name.startswith(("_", ".")):
-                    continue
-                if owner_dir.is_symlink() and inbox is not None and not _inside(owner_dir, inbox):
-                    refused.append(
-                        Refused(owner_dir, owner_dir.name, "symlink to a folder outside landing/ (not read)")
-                    )
-                    continue
-                for f in _walk(owner_dir, inbox, refused, owner_dir):
-                    if f".{spec(source).format}" in f.suffixes:
-                        found.append((f, f"{owner_dir.name}/{f.relative_to(owner_dir)}", owner_dir.name.lower()))
-        elif given.is_dir():
-            for f in _walk(given, inbox, refused, given.parent):
-                found.append((f, str(f.relative_to(given.parent)), None))
-        else:
-            found.append((given, given.name, None))
-    return found
+    workers = min(4, max(2, os.cpu_count() or 1))
+    # a bounded window of copies in flight (Executor.map would submit every file at once: a future per file)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[str]] = deque()
+        for pair in zip(paths, targets, strict=True):
+            pending.append(pool.submit(one, pair))
+            if len(pending) > COPIES_IN_FLIGHT * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def sweep_scratch(settings: Settings) -> None:
@@ -402,24 +314,39 @@ def ingest(
     """
     if not is_source(source):
         raise ValueError(f"unknown source {source!r}; `tokencomp sources` lists them")
+    with _locked(settings):
+        return _ingest_locked(settings, source, paths, landed_at=landed_at, inbox=inbox, request=request)
+
+
+def _ingest_locked(
+    settings: Settings,
+    source: str,
+    paths: Sequence[Path],
+    *,
+    landed_at: datetime | None,
+    inbox: Path | None,
+    request: Mapping[str, object] | None,
+) -> list[Outcome]:
+    """`ingest` under raw/'s lock, which the caller holds: the paths are listed under it too, so two
+    sweeps of one inbox never both take the same file.
+
+    Each batch is finished (its files moved into raw/, their manifest and reject rows appended) as soon
+    as it is checked, so what is held stays one batch's, however many files the call lands; a crash
+    leaves the finished batches landed and the rest in landing/."""
     at = (landed_at or datetime.now(UTC)).astimezone(UTC)
     refused: list[Refused] = []
     found = discover(source, paths, inbox=inbox, refused=refused)
     outcomes: list[Outcome] = []
-    with (
-        _locked(settings),
-        inflate_limits(parsing(settings)),
-        parsed_lines(settings.parsed_lines),
-        scratch_dir() as incoming,
-    ):
+    with inflate_limits(parsing(settings)), parsed_lines(settings.parsed_lines), scratch_dir() as incoming:
         for r in refused:
             _quarantine(settings, source, r.path, r.name, None, r.reason, at)
             outcomes.append(Outcome(source, r.name, "quarantined", "", r.path, reason=r.reason))
         manifest = read_manifest(settings)
         known = {(r["sha256"], r["owner"]) for r in manifest.select("sha256", "owner").iter_rows(named=True)}
-        quarantined = _quarantined(settings)
         seq = int(manifest["seq"].max() or 0) if manifest.height else 0
-        fresh: list[tuple[RawFile, Path]] = []
+        del manifest  # the history's rows are not held while the files are landed
+        quarantined = _quarantined(settings)
+        origin: dict[int, Path] = {}  # seq → the user's path, for the admitted files not yet finished
         problems = [_unacceptable(settings, path, name) for path, name, _ in found]
         # an acceptable file is copied once, hashed as it goes; what is parsed and kept is that copy
         staging = [None if problem else incoming / f"{n}{_suffix(name)}" for n, ((_, name, _), problem) in
@@ -442,76 +369,92 @@ def ingest(
                 else:
                     seq += 1
                     known.add((sha, owner))  # a second copy in this delivery is a duplicate too
-                    prov = {"owner": owner} if owner else {}
-                    fresh.append((RawFile(staged or path, sha, source, seq, at, name, prov), path))
-                    yield fresh[-1][0]
+                    origin[seq] = path
+                    yield RawFile(staged or path, sha, source, seq, at, name, {"owner": owner} if owner else {})
 
-        checked: _Checked = {}  # a batch is checked as soon as its files are copied, while later ones still are
+        # a batch is checked as soon as its files are copied, while later ones still are
         for batch in _ingest_batches(admitted()):
-            checked.update(_check(settings, source, batch, at))
-        if not fresh:
-            return outcomes
-        manifest_rows: list[dict[str, object]] = []
-        reject_rows: list[dict[str, object]] = []
-        for f, path in fresh:
-            stats, rejects, reason, outside = checked[f.sha256]
-            if not stats:
-                _quarantine(settings, source, f.path, f.name, f.sha256, reason or "no readable content", at)
-                outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, reason=reason))
-                continue
-            s = stats
-            parsed, loaded, rejected = int(s["parsed"]), int(s["loaded"]), int(s["rejected"])
-            if parsed and rejected / parsed > settings.max_rejected_share:
-                why = f"{rejected} of {parsed} lines rejected (over {settings.max_rejected_share:.0%}); first: " + (
-                    _describe(rejects[0]) if rejects else "?"
-                )
-                _quarantine(settings, source, f.path, f.name, f.sha256, why, at)
-                outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, parsed, 0, rejected, why))
-                continue
-            rel = Path(source) / f.sha256[:2] / f"{f.sha256}{_suffix(f.name)}"
-            target = settings.raw / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                _place(f.path, target)
-            manifest_rows.append(
-                {
-                    "seq": f.seq,
-                    "sha256": f.sha256,
-                    "source": source,
-                    "name": f.name,
-                    "owner": f.provenance.get("owner"),
-                    "raw_path": str(rel),
-                    "bytes": target.stat().st_size,
-                    "landed_at": at.isoformat(),
-                    "min_date": _iso(s["min_date"]),
-                    "max_date": _iso(s["max_date"]),
-                    "parsed": parsed,
-                    "loaded": loaded,
-                    "rejected": rejected,
-                    "outside_partitions": outside,
-                    "request": json.dumps(dict(request), sort_keys=True) if request else None,
-                }
-            )
-            reject_rows.extend({"source": source, **r} for r in rejects)
-            outcomes.append(Outcome(source, f.name, "landed", f.sha256, path, parsed, loaded, rejected, "", outside))
-        append_jsonl(settings.raw / "rejects.jsonl", reject_rows)
-        append_jsonl(settings.raw / "manifest.jsonl", manifest_rows)
+            checked = _check(settings, source, batch, at)
+            _finish(settings, source, [(f, origin.pop(f.seq)) for f in batch], checked, at, request, outcomes)
     return outcomes
+
+
+def _finish(
+    settings: Settings,
+    source: str,
+    batch: list[tuple[RawFile, Path]],
+    checked: _Checked,
+    at: datetime,
+    request: Mapping[str, object] | None,
+    outcomes: list[Outcome],
+) -> None:
+    """Land one checked batch: quarantine what its parser could not read or rejected too much of, move
+    the rest into raw/, then append their reject and manifest rows (the manifest last: a row there
+    means the file is in raw/)."""
+    manifest_rows: list[dict[str, object]] = []
+    reject_rows: list[dict[str, object]] = []
+    for f, path in batch:
+        stats, rejects, reason, outside = checked[f.sha256]
+        if not stats:
+            _quarantine(settings, source, f.path, f.name, f.sha256, reason or "no readable content", at)
+            outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, reason=reason))
+            continue
+        s = stats
+        parsed, loaded, rejected = int(s["parsed"]), int(s["loaded"]), int(s["rejected"])
+        if parsed and rejected / parsed > settings.max_rejected_share:
+            why = f"{rejected} of {parsed} lines rejected (over {settings.max_rejected_share:.0%}); first: " + (
+                _describe(rejects[0]) if rejects else "?"
+            )
+            _quarantine(settings, source, f.path, f.name, f.sha256, why, at)
+            outcomes.append(Outcome(source, f.name, "quarantined", f.sha256, path, parsed, 0, rejected, why))
+            continue
+        rel = Path(source) / f.sha256[:2] / f"{f.sha256}{_suffix(f.name)}"
+        target = settings.raw / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            _place(f.path, target)
+        manifest_rows.append(
+            {
+                "seq": f.seq,
+                "sha256": f.sha256,
+                "source": source,
+                "name": f.name,
+                "owner": f.provenance.get("owner"),
+                "raw_path": str(rel),
+                "bytes": target.stat().st_size,
+                "landed_at": at.isoformat(),
+                "min_date": _iso(s["min_date"]),
+                "max_date": _iso(s["max_date"]),
+                "parsed": parsed,
+                "loaded": loaded,
+                "rejected": rejected,
+                "outside_partitions": outside,
+                "request": json.dumps(dict(request), sort_keys=True) if request else None,
+            }
+        )
+        reject_rows.extend({"source": source, **r} for r in rejects)
+        outcomes.append(Outcome(source, f.name, "landed", f.sha256, path, parsed, loaded, rejected, "", outside))
+    append_jsonl(settings.raw / "rejects.jsonl", reject_rows)
+    append_jsonl(settings.raw / "manifest.jsonl", manifest_rows)
 
 
 # Text validated in one parser call, at most (a compressed file weighs ten times its size; a smaller DuckDB
 # memory limit makes it less): one JSONL staging batch, checked while the next batch is being copied.
 INGEST_BATCH_BYTES = 256 * 2**20
+# Files in one parser call, at most: what is kept per file (its outcome, manifest and reject rows, its
+# staging mark) is then bounded too when a delivery is many small files.
+INGEST_BATCH_FILES = 2048
 
 
 def _ingest_batches(files: Iterable[RawFile], limit: int | None = None) -> Iterator[list[RawFile]]:
-    """`files` in batches of at most `limit` bytes of text, each handed on as soon as the file after it comes."""
+    """`files` in batches of at most `limit` bytes of text and `INGEST_BATCH_FILES` files, each handed on as
+    soon as the file after it comes."""
     limit = limit or min(INGEST_BATCH_BYTES, engine_limits().memory_limit // 2)
     batch: list[RawFile] = []
     size = 0
     for f in files:
         weight = f.path.stat().st_size * (10 if f.path.suffix.lower() in _SUFFIXES else 1)
-        if batch and size + weight > limit:
+        if batch and (size + weight > limit or len(batch) == INGEST_BATCH_FILES):
             yield batch
             batch, size = [], 0
         batch.append(f)
@@ -561,9 +504,11 @@ def sweep_landing(settings: Settings, source: str, *, landed_at: datetime | None
     folder = settings.landing / source
     if not folder.is_dir() or not any(folder.iterdir()):
         return []
-    outcomes = ingest(settings, source, [folder], landed_at=landed_at, inbox=settings.landing)
-    for o in outcomes:
-        o.path.unlink(missing_ok=True)  # a refused symlink goes, its target stays where it is
+    # raw/'s lock is held until the swept files are gone from landing/, so a second sweep never lists one
+    with _locked(settings):
+        outcomes = _ingest_locked(settings, source, [folder], landed_at=landed_at, inbox=settings.landing, request=None)
+        for o in outcomes:
+            o.path.unlink(missing_ok=True)  # a refused symlink goes, its target stays where it is
     for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         if not any(sub.iterdir()):
             sub.rmdir()

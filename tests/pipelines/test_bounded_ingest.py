@@ -4,6 +4,7 @@ memory that does not grow with the number of files (compared as memory, never as
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ import pytest
 
 from pipelines.config import Settings
 from pipelines.services import ingest as ingest_service
-from pipelines.services.ingest import _ingest_batches, ingest, read_manifest
+from pipelines.services.ingest import _copies, _ingest_batches, ingest, read_manifest
 from pipelines.services.lake import build_window, lake_files
 from transforms.common import RawFile
 
@@ -166,3 +167,29 @@ def test_batch_size_changes_no_outcome_manifest_reject_or_lake_byte(
         ("dev@example.com/projects/p/session-9.jsonl", 3, "message.id", "empty"),
     ]
     assert [line.split("  ")[-1] for line in one_each[0]][-1] == "parsed 8, loaded 6, rejected 2"
+
+
+def test_a_batch_holds_at_most_ingest_batch_files_files(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small files are checked a bounded number at a time, however few bytes they hold."""
+    root = write_sessions(settings.landing, files=5, responses=1)
+    files = [
+        RawFile(p, str(n), "claude_code_logs", n, AT, p.name, {"owner": "dev@example.com"})
+        for n, p in enumerate(sorted(root.rglob("*.jsonl")))
+    ]
+    monkeypatch.setattr(ingest_service, "INGEST_BATCH_FILES", 2)
+    assert [[f.seq for f in b] for b in _ingest_batches(iter(files))] == [[0, 1], [2, 3], [4]]
+
+
+def test_copies_run_a_bounded_window_ahead_of_the_file_taken(settings: Settings, tmp_path: Path) -> None:
+    """The copier queues a few copies per thread, not one per file: after the first digest is taken, at
+    most that window of copies has started, and every digest is that of its file's bytes, in order."""
+    root = write_sessions(settings.landing, files=200, responses=1)
+    paths = sorted(root.rglob("*.jsonl"))
+    targets: list[Path | None] = [tmp_path / f"copy-{n}.jsonl" for n in range(len(paths))]
+    digests = _copies(paths, targets)
+    first = next(digests)
+    workers = min(4, max(2, os.cpu_count() or 1))
+    started = sum(1 for t in targets if t is not None and t.exists())
+    assert 1 <= started <= ingest_service.COPIES_IN_FLIGHT * workers + 1
+    assert [first, *digests] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+    assert all(t is not None and t.read_bytes() == p.read_bytes() for p, t in zip(paths, targets, strict=True))
