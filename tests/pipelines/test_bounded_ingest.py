@@ -193,3 +193,46 @@ def test_copies_run_a_bounded_window_ahead_of_the_file_taken(settings: Settings,
     assert 1 <= started <= ingest_service.COPIES_IN_FLIGHT * workers + 1
     assert [first, *digests] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
     assert all(t is not None and t.read_bytes() == p.read_bytes() for p, t in zip(paths, targets, strict=True))
+
+
+MANY = """
+import json, resource, sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from pipelines.config import load_settings
+from pipelines.services.ingest import ingest
+root, files = Path(sys.argv[1]), int(sys.argv[2])
+folder = root / "landing" / "dev@example.com" / "projects" / "p"
+folder.mkdir(parents=True)
+start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+for n in range(files):
+    at = (start + timedelta(seconds=n)).isoformat().replace("+00:00", "Z")
+    usage = {"input_tokens": 2, "output_tokens": 10, "cache_read_input_tokens": 100}
+    message = {"id": f"msg_{n}", "model": "claude-sonnet-4-5-20250929", "usage": usage}
+    line = {"type": "assistant", "timestamp": at, "requestId": f"r{n}", "message": message}
+    (folder / f"session-{n}.jsonl").write_text(json.dumps(line) + "\\n")
+settings = load_settings(data_dir=root / "data")
+outcomes = ingest(settings, "claude_code_logs", [root / "landing"], landed_at=datetime(2026, 3, 6, tzinfo=UTC))
+print(sum(o.status == "landed" for o in outcomes), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_what_ingest_holds_per_file_stays_small_however_many_files(tmp_path: Path) -> None:
+    """Twenty thousand one-line files need at most 3.5 KiB more peak memory each than two thousand: each
+    batch is finished (raw, manifest, rejects) once checked, and only a few copies are queued ahead. Before
+    that, a call held about 9 KiB per file (a future per file, every file's stats until the end)."""
+    peaks = {}
+    for files in (2_000, 20_000):
+        env = {k: v for k, v in os.environ.items() if k != "TOKENCOMP_CONFIG"}
+        out = subprocess.run(
+            [sys.executable, "-c", MANY, str(tmp_path / str(files)), str(files)],
+            env=env,
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        assert int(out[0]) == files
+        peaks[files] = int(out[1])
+    growth_kib = peaks[20_000] - peaks[2_000]
+    assert growth_kib <= 18_000 * 3.5, f"{growth_kib / 18_000:.1f} KiB more peak RSS per file"
