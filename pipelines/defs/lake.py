@@ -1,16 +1,20 @@
 """Lake layer: canonical usage Parquet, one partition per billing day, with its own blocking check (fx_rates)."""
 
 from collections.abc import Iterator
+from datetime import date
 
 import dagster as dg
 
+from pipelines.config import Settings
 from pipelines.defs.ingest import RAW_ASSETS, reference_files
 from pipelines.defs.partitions import window
 from pipelines.defs.previews import preview
 from pipelines.defs.resources import TokencompResource
 from pipelines.progress import report_progress
 from pipelines.services.checks import missing_fx_rate
-from pipelines.services.lake import ZoneChanged, build_window, window_summary
+from pipelines.services.ingest import read_manifest
+from pipelines.services.lake import ZoneChanged, build_window, window_rows, window_summary
+from pipelines.services.late import day_runs, late_days
 from transforms.fx import MissingFxRateError
 
 LAKE_USAGE = dg.AssetKey(["lake", "usage"])
@@ -37,6 +41,7 @@ def lake_usage(
             end,
             lambda done, total: report_progress(context.log, "lake/usage", done, total, "days"),
         )
+        late = _build_late_days(context, settings, start, end)
     except ZoneChanged as exc:
         raise dg.Failure(description=str(exc)) from exc
     except MissingFxRateError as exc:
@@ -76,10 +81,37 @@ def lake_usage(
             "partitions_removed": report.partitions_removed,
             "rejected_lines": report.rejected_lines,
             "unpriced_rows": report.unpriced_rows,
+            "late_days": [d.isoformat() for d in late],
             **totals,
             "preview": dg.MetadataValue.md(preview(summary)),  # the run's days per source
         },
     )
+
+
+def _build_late_days(context: dg.AssetExecutionContext, settings: Settings, start: date, end: date) -> list[date]:
+    """Build the days outside this run that a delivery landed for after their last build (services/late.py),
+    each reported as a materialization of its own partition; return them."""
+    partitions = context.assets_def.partitions_def
+    last_key = partitions.get_last_partition_key() if partitions is not None else None
+    if last_key is None:
+        return []
+    late = late_days(settings, read_manifest(settings), date.fromisoformat(last_key))
+    for first, last in day_runs(late):
+        report = build_window(settings, first, last)
+        context.log.warning(
+            f"lake/usage: also rebuilt {first} … {last} ({report.rows:,} rows): a delivery landed for "
+            f"{'that day' if first == last else 'those days'} after {'its' if first == last else 'their'} last build"
+        )
+        for day, rows in window_rows(settings, first, last).items():
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=LAKE_USAGE,
+                    partition=day.isoformat(),
+                    description=f"rebuilt by the run for {start} … {end}: a delivery landed after its last build",
+                    metadata={"dagster/row_count": rows, "late_delivery": True},
+                )
+            )
+    return late
 
 
 def lake_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:

@@ -18,6 +18,7 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.services.ingest import parsing, raw_files, read_manifest
+from pipelines.services.late import record_build
 from pipelines.services.reference import reference_frame
 from transforms.allocation import allocate
 from transforms.common import (
@@ -153,6 +154,17 @@ def lake_files(settings: Settings) -> list[Path]:
     return sorted(usage_dir(settings).glob(f"{PARTITION_COLUMN}=*/part-0.parquet"))
 
 
+def window_rows(settings: Settings, start: date, end: date) -> dict[date, int]:
+    """Rows of each billing day in [start, end] as the lake holds them (0 for a day with no partition)."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return {
+        day: pl.scan_parquet(path).select(pl.len()).collect().item()
+        if (path := partition_path(settings, day)).exists()
+        else 0
+        for day in days
+    }
+
+
 def window_summary(settings: Settings, start: date, end: date) -> pl.DataFrame:
     """What the lake holds for billing days [start, end], per source: rows, list cost and billed cost (exact
     decimals), read back from the written partitions."""
@@ -171,9 +183,11 @@ def window_summary(settings: Settings, start: date, end: date) -> pl.DataFrame:
     )
 
 
-def parse_window(settings: Settings, start: date, end: date) -> dict[str, ParseResult]:
-    """Parse every enabled source's deliveries that overlap [start, end]."""
-    manifest = read_manifest(settings)
+def parse_window(
+    settings: Settings, start: date, end: date, manifest: pl.DataFrame | None = None
+) -> dict[str, ParseResult]:
+    """Parse every enabled source's deliveries that overlap [start, end] (of `manifest`, default raw/'s)."""
+    manifest = read_manifest(settings) if manifest is None else manifest
     overlapping = manifest.filter((pl.col("min_date") <= end) & (pl.col("max_date") >= start))
     results: dict[str, ParseResult] = {}
     with inflate_limits(parsing(settings)), parsed_lines(settings.parsed_lines):  # lines ingest kept: no re-parse
@@ -234,7 +248,8 @@ def build_window(
     prices = Prices.read(settings)
     total = (end - start).days + 1
     with inflate_limits(parsing(settings)), scratch_dir() as spill, rows_on_disk(spill):
-        parsed = parse_window(settings, start, end)
+        manifest = read_manifest(settings)
+        parsed = parse_window(settings, start, end, manifest)
         # bad lines are counted once, for the window their delivery's first day is in
         report.rejected_lines += sum(
             r.rejects.join(r.stats.filter(pl.col("min_date") >= start), on="raw_sha256", how="semi").height
@@ -246,6 +261,8 @@ def build_window(
             write_days(settings, lake_rows(rows, settings, prices), chunk_start, chunk_end, report)
             if progress is not None:
                 progress((chunk_end - start).days + 1, total)
+    # every delivery the build read is in: a later one for these days makes them late (services/late.py)
+    record_build(settings, start, end, int(manifest["seq"].max() or 0) if manifest.height else 0)
     return report
 
 
