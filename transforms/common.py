@@ -60,7 +60,7 @@ class ParseResult:
     rejects: pl.DataFrame
     stats: pl.DataFrame
     # a line reader under `rows_on_disk` leaves its rows in these Parquet files (canonical columns, each file
-    # ordered by billing_date) and `rows` empty, so a large window never sits in memory at once
+    # ordered by billing_date, record_id) and `rows` empty, so a large window never sits in memory at once
     row_files: tuple[str, ...] = ()
 
     @classmethod
@@ -353,6 +353,21 @@ def finish(
     )
 
 
+def strictly_sorted(frame: pl.DataFrame, columns: Sequence[str]) -> bool:
+    """Whether every row of `frame` comes strictly after the one before in the order of `columns` (a null
+    anywhere in them, or two rows alike, answers False): a sort would keep the frame as it is."""
+    if frame.height < 2:
+        return True
+    after, same = pl.lit(False), pl.lit(True)
+    for name in columns:
+        column, before = pl.col(name), pl.col(name).shift(1)
+        after, same = after | (same & (column > before)), same & (column == before)
+    return bool(frame.select(after.slice(1).fill_null(False).all()).item())
+
+
+ROW_ORDER: tuple[str, ...] = ("billing_date", "record_id")
+
+
 def read_rows(result: ParseResult, start: date, end: date) -> pl.DataFrame:
     """A parse result's canonical rows of billing days [start, end], in the reader's order (billing_date,
     record_id), whether they were kept in memory or on disk (`rows_on_disk`)."""
@@ -360,4 +375,10 @@ def read_rows(result: ParseResult, start: date, end: date) -> pl.DataFrame:
     if not result.row_files:
         return result.rows.filter(in_window)
     kept = pl.scan_parquet(list(result.row_files)).filter(in_window)
-    return conform(kept).sort("billing_date", "record_id").collect()
+    names = [c for c in kept.collect_schema().names() if c in USAGE_SCHEMA]
+    rows = kept.select(names).collect()
+    # each file is in this order already (a sort of sorted runs is cheap): the columns a file lacks are
+    # added after the sort, never copied by it
+    if not strictly_sorted(rows, ROW_ORDER):
+        rows = rows.sort(*ROW_ORDER)
+    return conform(rows).collect()

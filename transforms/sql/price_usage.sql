@@ -1,7 +1,7 @@
 -- List-price canonical usage rows: match the model, take the price row in force on the billing date for the
 -- row's service tier and speed, pick the long-context tier per request (or from context_window for
 -- aggregates), multiply.
--- Inputs (replacement scans): usage_rows (with a _row index), model_map, prices. Parameter: $per_request_sources.
+-- Inputs (frames registered by name): usage_rows (with a _row index), model_map, prices. Parameter: $per_request_sources.
 -- Rows share few (provider, model, day, tier, speed) keys: the model and the price row are looked up once per
 -- key, then joined back to the rows by it (null parts match null parts).
 with price_keys as (

@@ -18,7 +18,7 @@ to the same bucket, so merging each bucket alone equals merging everything at on
 delivery, sidechain replays and sessions across midnight included), while DuckDB holds one bucket's
 keys at a time; with several buckets one pass splits the kept lines into a scratch folder per bucket
 first. Under `rows_on_disk` (the lake build) the merged rows stay in Parquet files ordered by billing
-date, so a long window is never in memory at once.
+date and record id, so a long window is never in memory at once.
 """
 
 from __future__ import annotations
@@ -290,8 +290,8 @@ def _merge_bucket(
     dates_only: bool = False,
 ) -> None:
     """Merge the usage lines of one hash bucket of the natural key (the query `lines`, see `_bucket_lines`)
-    into canonical rows, written to `out` ordered by billing date (with `dates_only`, each row's billing
-    date and lineage alone)."""
+    into canonical rows, written to `out` ordered by billing date and record id, the order the lake build
+    reads them in (with `dates_only`, each row's billing date and lineage alone)."""
     key = ", ".join(f'"{c}"' for c in spec.natural_key)  # identifiers from the spec, never values
     query, params = lines
     con.execute(f"create or replace temp table bucket_lines as {query}", params)
@@ -313,7 +313,8 @@ def _merge_bucket(
     else:
         parts_sql = ", ".join(f'coalesce(cast("{c}" as varchar), chr(0))' for c in ("source", *spec.natural_key))
         rows = con.sql(
-            f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged order by billing_date"
+            f"select *, sha256(concat_ws(chr(31), {parts_sql})) as record_id from merged"
+            " order by billing_date, record_id"
         )
         rows.write_parquet(str(out), compression=SCRATCH_COMPRESSION, row_group_size=ROW_GROUP_ROWS)
     con.execute("drop table bucket_lines")
