@@ -65,8 +65,6 @@ QUARANTINE_SCHEMA = pl.Schema(
 # A row dated more than this after its landing is "far in the future": no partition will ever hold it.
 FUTURE_SLACK = timedelta(days=1)
 _SUFFIXES = (".gz", ".zst", ".zstd")
-# Copies queued per copying thread, at most, ahead of the file being checked in.
-COPIES_IN_FLIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -136,27 +134,36 @@ def copy_hashed(src: Path, dst: Path) -> str:
     return digest.hexdigest()
 
 
-def _copies(paths: list[Path], targets: list[Path | None]) -> Iterator[str]:
+def _copies(
+    paths: list[Path], targets: list[Path | None], *, ahead_files: int = 0, ahead_bytes: int = 0
+) -> Iterator[str]:
     """The sha256 of each path, in order, copying it to its target (None: only hashed) as it is hashed.
 
     Small files are many: a few copies run side by side (hashing and file IO release the GIL), so the
-    per-file latency overlaps instead of adding up.
+    per-file latency overlaps instead of adding up. Copies run ahead of the file taken by at most
+    `ahead_files` files and `ahead_bytes` bytes (default: one check batch, so the next batch is copied while
+    this one is checked), never a future per file of the whole delivery.
     """
+    ahead_files = ahead_files or INGEST_BATCH_FILES
+    ahead_bytes = ahead_bytes or INGEST_BATCH_BYTES
 
     def one(pair: tuple[Path, Path | None]) -> str:
         src, dst = pair
         return sha256_of(src) if dst is None else copy_hashed(src, dst)
 
-    workers = min(4, max(2, os.cpu_count() or 1))
-    # a bounded window of copies in flight (Executor.map would submit every file at once: a future per file)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[str]] = deque()
+    with ThreadPoolExecutor(max_workers=min(4, max(2, os.cpu_count() or 1))) as pool:
+        pending: deque[tuple[Future[str], int]] = deque()
+        queued = 0
         for pair in zip(paths, targets, strict=True):
-            pending.append(pool.submit(one, pair))
-            if len(pending) > COPIES_IN_FLIGHT * workers:
-                yield pending.popleft().result()
+            size = pair[0].stat().st_size
+            while pending and (len(pending) >= ahead_files or queued + size > ahead_bytes):
+                done, done_size = pending.popleft()
+                queued -= done_size
+                yield done.result()
+            pending.append((pool.submit(one, pair), size))
+            queued += size
         while pending:
-            yield pending.popleft().result()
+            yield pending.popleft()[0].result()
 
 
 def sweep_scratch(settings: Settings) -> None:
