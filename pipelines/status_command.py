@@ -4,6 +4,7 @@ unpriced models, invoice tie-out)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from pipelines.config import Settings
 from pipelines.locks import lock_holder
+from pipelines.services.late import late_days
 from pipelines.summary import attribution_line
 from pipelines.terminal import plain, shown
 
@@ -49,6 +51,12 @@ def print_status(settings: Settings, out: Console) -> None:
         out.print(
             f"Rows outside the partitions: {outside} (dated before {settings.first_partition_date} or in the "
             "future; kept in raw, in no partition)"
+        )
+    late = late_days(settings, manifest, datetime.now(UTC).date() - timedelta(days=1))
+    if late:
+        out.print(
+            f"Late days: {len(late)} ({late[0]} … {late[-1]}) got a delivery after their last lake build; "
+            "the next nightly run rebuilds them"
         )
     for problem in manifest_problems(settings):
         out.print(plain(f"Warning: {problem}"), markup=False)

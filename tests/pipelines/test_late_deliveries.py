@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
 from pipelines.config import Settings, load_settings
 from pipelines.definitions import build_definitions
@@ -23,10 +24,12 @@ from pipelines.defs.resources import TokencompResource
 from pipelines.services.ingest import ingest
 from pipelines.services.lake import partition_path
 from pipelines.services.late import day_runs
+from pipelines.status_command import print_status
 
 LANDED_AT = "2026-03-11T06:00:00+00:00"
 FIRST, LATE, SECOND, THIRD = date(2026, 3, 2), date(2026, 2, 25), date(2026, 3, 3), date(2026, 3, 4)
 LAKE = dg.AssetKey(["lake", "usage"])
+AT = datetime(2026, 3, 11, 6, tzinfo=UTC)
 
 
 def session(settings: Settings, name: str, day: date, outputs: list[int], prefix: str) -> Path:
@@ -88,6 +91,13 @@ def _late_partitions(result: dg.ExecuteInProcessResult) -> dict[str | None, dict
     return {partition: meta for partition, meta in _lake_events(result) if "late_delivery" in meta}
 
 
+def _status(settings: Settings) -> list[str]:
+    """The late-days lines `tokencomp status` prints."""
+    out = Console(record=True, width=200)
+    print_status(settings, out)
+    return [line for line in out.export_text().splitlines() if line.startswith("Late days")]
+
+
 def _warehouse_outputs(settings: Settings) -> dict[date, int]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.sql(
@@ -104,7 +114,13 @@ def test_a_late_delivery_for_an_older_day_is_built_by_the_next_night_and_only_on
 
     # after that night, a file arrives for a day a week earlier: the next night builds it too
     session(settings, "late.jsonl", LATE, [7, 11, 13], "b")
+    ingest(settings, "claude_code_logs", [settings.landing / "claude_code_logs"], landed_at=AT)
+    assert _status(settings) == [
+        "Late days: 1 (2026-02-25 … 2026-02-25) got a delivery after their last lake build; the next nightly run "
+        "rebuilds them"
+    ]
     second = nights.run(SECOND)
+    assert _status(settings) == []
     assert _lake_metadata(second)["late_days"] == [LATE.isoformat()]
     partitions = _late_partitions(second)
     assert set(partitions) == {LATE.isoformat()}
