@@ -186,11 +186,9 @@ def window_summary(settings: Settings, start: date, end: date) -> pl.DataFrame:
     )
 
 
-def parse_window(
-    settings: Settings, start: date, end: date, manifest: pl.DataFrame | None = None
-) -> dict[str, ParseResult]:
-    """Parse every enabled source's deliveries that overlap [start, end] (of `manifest`, default raw/'s)."""
-    manifest = read_manifest(settings) if manifest is None else manifest
+def parse_window(settings: Settings, start: date, end: date, manifest: pl.DataFrame) -> dict[str, ParseResult]:
+    """Parse every enabled source's deliveries in `manifest` (raw/'s, read once by the build) that overlap
+    [start, end]."""
     overlapping = manifest.filter((pl.col("min_date") <= end) & (pl.col("max_date") >= start))
     results: dict[str, ParseResult] = {}
     with inflate_limits(parsing(settings)), parsed_lines(settings.parsed_lines):  # lines ingest kept: no re-parse
